@@ -1,0 +1,1 @@
+"""Tests for Smart Kitchen: the server, the client library and the integration."""
