@@ -1,0 +1,45 @@
+"""Exceptions raised by the Smart Kitchen client library."""
+
+
+class SmartKitchenError(Exception):
+    """Base error for everything the library raises."""
+
+
+class SmartKitchenConnectionError(SmartKitchenError):
+    """The server could not be reached or the connection broke."""
+
+
+class SmartKitchenConnectionTimeoutError(SmartKitchenConnectionError):
+    """The server did not answer in time."""
+
+
+class SmartKitchenConnectionClosedError(SmartKitchenConnectionError):
+    """The server closed the connection."""
+
+
+class SmartKitchenAuthenticationError(SmartKitchenError):
+    """The server refused the credentials or the token."""
+
+
+class SmartKitchenRateLimitedError(SmartKitchenError):
+    """The server throttles the caller (HTTP 429); retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        """Store the server's hint of how long to wait, if it gave one."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SmartKitchenCommandError(SmartKitchenError):
+    """The server rejected a request (HTTP 400/403/404/409) with a protocol error code."""
+
+    def __init__(self, message: str, *, code: str, status: int) -> None:
+        """Store the server's snake_case error code, its message and the HTTP status."""
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class SmartKitchenResponseError(SmartKitchenError):
+    """The server answered with something the protocol does not allow."""
