@@ -1,1 +1,54 @@
 """The Smart Kitchen integration: ovens, fridges and dishwashers pushed live over a WebSocket."""
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from .const import DOMAIN
+from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
+
+PLATFORMS = (
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: SmartKitchenConfigEntry
+) -> bool:
+    """Log in, load the appliances, add their entities, then start the live connection."""
+    coordinator = SmartKitchenCoordinator(hass, entry)
+    await coordinator.async_setup()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # Started after the entities exist, so the snapshot that follows the subscription lands on them.
+    coordinator.async_start()
+    return True
+
+
+async def async_unload_entry(
+    hass: HomeAssistant, entry: SmartKitchenConfigEntry
+) -> bool:
+    """Remove the entities and close the connection."""
+    if unload_ok := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        await entry.runtime_data.async_shutdown()
+    return unload_ok
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: SmartKitchenConfigEntry, device_entry: dr.DeviceEntry
+) -> bool:
+    """Allow removing an appliance the server no longer lists, but not the server or a present one."""
+    coordinator = entry.runtime_data
+    return not any(
+        domain == DOMAIN
+        and (
+            identifier in coordinator.devices
+            or identifier == coordinator.server_info.server_id
+        )
+        for domain, identifier in device_entry.identifiers
+    )

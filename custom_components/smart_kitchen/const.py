@@ -1,5 +1,39 @@
 """Constants for the Smart Kitchen integration."""
 
+from datetime import timedelta
+import logging
 from typing import Final
 
+from .api import AlertType, DeviceType
+
 DOMAIN: Final = "smart_kitchen"
+LOGGER = logging.getLogger(__package__)
+
+MANUFACTURER: Final = "Smart Kitchen"
+
+# The protocol version this integration speaks (`GET /api/info` reports the server's).
+SUPPORTED_PROTOCOL: Final = 1
+
+# How long appliance entities keep their last values while the server connection is down. A restart of
+# the server or a Wi-Fi hiccup is usually over within this, so the dashboard does not flicker; the
+# "Server connection" sensor still shows the drop at once.
+UNAVAILABLE_GRACE: Final = timedelta(seconds=5)
+
+# A replayed alert older than this is still recorded, but marked `late` in its event data, so that
+# automations can tell "the fridge door is open now" from "it was open ten minutes ago".
+LATE_ALERT_AGE: Final = timedelta(minutes=5)
+
+# Fired on the bus for every alert; device triggers listen for it.
+EVENT_SMART_KITCHEN: Final = "smart_kitchen_event"
+
+ATTR_COMPARTMENT: Final = "compartment"
+ATTR_LATE: Final = "late"
+ATTR_MESSAGE: Final = "message"
+
+# The alerts each kind of appliance raises (protocol v1): the event types of its alert entity and
+# the triggers of its device.
+ALERT_TYPES: Final[dict[DeviceType, tuple[AlertType, ...]]] = {
+    DeviceType.OVEN: (AlertType.PREHEAT_DONE,),
+    DeviceType.FRIDGE: (AlertType.DOOR_OPEN, AlertType.TEMPERATURE_HIGH),
+    DeviceType.DISHWASHER: (AlertType.PROGRAM_FINISHED,),
+}
