@@ -1,0 +1,116 @@
+"""Doors, door alarms and the server connection of Smart Kitchen."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import override
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+
+# The package re-exports the enum only implicitly, which strict typing does not accept.
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import ApplianceState, DeviceType
+from .const import DOMAIN
+from .coordinator import Compartment, SmartKitchenConfigEntry, SmartKitchenCoordinator
+from .entity import (
+    SmartKitchenCompartmentEntity,
+    SmartKitchenEntity,
+    SmartKitchenEntityDescription,
+    async_setup_appliance_entities,
+)
+
+# The server pushes every change; nothing is polled.
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartKitchenBinarySensorEntityDescription(
+    BinarySensorEntityDescription, SmartKitchenEntityDescription
+):
+    """Describes a Smart Kitchen binary sensor."""
+
+    value_fn: Callable[[Compartment[ApplianceState]], bool]
+
+
+COMPARTMENT_DOOR = SmartKitchenBinarySensorEntityDescription(
+    key="door",
+    translation_key="compartment_door",
+    device_class=BinarySensorDeviceClass.DOOR,
+    value_fn=lambda compartment: compartment.state.door_open,
+)
+
+BINARY_SENSORS: dict[
+    DeviceType, tuple[SmartKitchenBinarySensorEntityDescription, ...]
+] = {
+    DeviceType.OVEN: (COMPARTMENT_DOOR,),
+    DeviceType.FRIDGE: (
+        COMPARTMENT_DOOR,
+        SmartKitchenBinarySensorEntityDescription(
+            key="door_alarm",
+            translation_key="door_alarm",
+            device_class=BinarySensorDeviceClass.PROBLEM,
+            value_fn=lambda compartment: compartment.door_alarm,
+        ),
+    ),
+    DeviceType.DISHWASHER: (
+        # The dishwasher has one door, so the entity takes the device class's name: "Door".
+        SmartKitchenBinarySensorEntityDescription(
+            key="door",
+            device_class=BinarySensorDeviceClass.DOOR,
+            value_fn=lambda compartment: compartment.state.door_open,
+        ),
+    ),
+}
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmartKitchenConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the server connection sensor and the doors of every appliance."""
+    async_add_entities([SmartKitchenConnectivityEntity(entry.runtime_data)])
+    async_setup_appliance_entities(
+        entry, async_add_entities, BINARY_SENSORS, SmartKitchenBinarySensorEntity
+    )
+
+
+class SmartKitchenBinarySensorEntity(SmartKitchenCompartmentEntity, BinarySensorEntity):
+    """A binary sensor of an appliance compartment."""
+
+    entity_description: SmartKitchenBinarySensorEntityDescription
+
+    @property
+    @override
+    def is_on(self) -> bool:
+        """Return whether the door is open, or the alarm raised."""
+        return self.entity_description.value_fn(self.data)
+
+
+class SmartKitchenConnectivityEntity(SmartKitchenEntity, BinarySensorEntity):
+    """Whether the server connection is up; it follows every drop at once, without a grace."""
+
+    _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_translation_key = "server_connection"
+
+    def __init__(self, coordinator: SmartKitchenCoordinator) -> None:
+        """Attach the sensor to the server hub device; it listens to the connection (context None)."""
+        super().__init__(coordinator, None)
+        self._attr_unique_id = f"{coordinator.config_entry.unique_id}_server_connection"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, coordinator.server_info.server_id)}
+        )
+
+    @property
+    @override
+    def is_on(self) -> bool:
+        """Return whether the connection to the server is up."""
+        return self.coordinator.connected

@@ -1,0 +1,93 @@
+"""Alerts of Smart Kitchen appliances as event entities."""
+
+from collections.abc import Iterable
+from typing import override
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import Alert, Device, DeviceType
+from .const import ALERT_TYPES, ATTR_COMPARTMENT, ATTR_LATE, ATTR_MESSAGE
+from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
+from .entity import SmartKitchenEntity, device_info
+
+# The server pushes every alert; nothing is polled.
+PARALLEL_UPDATES = 0
+
+EVENTS: dict[DeviceType, EventEntityDescription] = {
+    device_type: EventEntityDescription(
+        key="alert",
+        translation_key="alert",
+        event_types=[alert_type.value for alert_type in alert_types],
+    )
+    for device_type, alert_types in ALERT_TYPES.items()
+}
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmartKitchenConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the alert entity of every appliance, now and when one appears."""
+    coordinator = entry.runtime_data
+
+    @callback
+    def async_add_devices(devices: Iterable[Device]) -> None:
+        async_add_entities(
+            SmartKitchenAlertEntity(coordinator, device) for device in devices
+        )
+
+    async_add_devices(coordinator.devices.values())
+    entry.async_on_unload(coordinator.async_add_device_listener(async_add_devices))
+
+
+class SmartKitchenAlertEntity(SmartKitchenEntity, EventEntity):
+    """The alerts of one appliance, with the message and compartment as event data.
+
+    Alerts replayed after a reconnect arrive once (the library de-duplicates them); those older than
+    a few minutes carry `late: true`.
+    """
+
+    def __init__(self, coordinator: SmartKitchenCoordinator, device: Device) -> None:
+        """Describe the alert entity of an appliance; it follows the connection (context None)."""
+        super().__init__(coordinator, None)
+        self.device_id = device.id
+        self.entity_description = EVENTS[device.type]
+        self._attr_unique_id = f"{device.id}_alert"
+        self._attr_device_info = device_info(coordinator, device)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Return whether the appliance is known and the server has not been gone for too long."""
+        return (
+            self.device_id in self.coordinator.devices and not self.coordinator.offline
+        )
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Listen for the alerts of this appliance."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.async_add_alert_listener(
+                self.device_id, self._async_handle_alert
+            )
+        )
+
+    @callback
+    def _async_handle_alert(self, alert: Alert, late: bool) -> None:
+        """Record an alert; each one is written, even two within the same second."""
+        if alert.alert_type not in self.event_types:
+            return
+        self._trigger_event(
+            alert.alert_type,
+            {
+                ATTR_MESSAGE: alert.message,
+                ATTR_COMPARTMENT: alert.compartment,
+                ATTR_LATE: late,
+            },
+        )
+        self.async_write_ha_state()
+        self._written = self._written_state()
