@@ -1,0 +1,295 @@
+"""Config flow of Smart Kitchen: user, zeroconf discovery, reauth and reconfigure."""
+
+from collections.abc import Mapping
+from contextlib import suppress
+from typing import Any, override
+
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME, CONF_VERIFY_SSL
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+import probatio
+from yarl import URL
+
+from .api import (
+    LoginResult,
+    ServerInfo,
+    SmartKitchenAuthenticationError,
+    SmartKitchenClient,
+    SmartKitchenError,
+    SmartKitchenRateLimitedError,
+)
+from .const import DOMAIN, LOGGER, SUPPORTED_PROTOCOL
+from .coordinator import SmartKitchenConfigEntry
+
+URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+USERNAME_SELECTOR = TextSelector(
+    TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="username")
+)
+PASSWORD_SELECTOR = TextSelector(
+    TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
+)
+
+CREDENTIALS_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_USERNAME): USERNAME_SELECTOR,
+        probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+    }
+)
+USER_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_URL): URL_SELECTOR,
+        probatio.Required(CONF_USERNAME): USERNAME_SELECTOR,
+        probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+        probatio.Required(CONF_VERIFY_SSL, default=True): bool,
+    }
+)
+RECONFIGURE_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_URL): URL_SELECTOR,
+        probatio.Required(CONF_VERIFY_SSL, default=True): bool,
+    }
+)
+REAUTH_SCHEMA = probatio.Schema({probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
+
+
+class UnsupportedProtocolError(Exception):
+    """The server speaks a protocol version this integration does not."""
+
+
+class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a Smart Kitchen server for one of its users."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    # Set by zeroconf discovery for the confirm step.
+    _discovered_url: str
+    _discovered_info: ServerInfo
+
+    @override
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the server URL and the credentials."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                CONF_URL: user_input[CONF_URL],
+                CONF_USERNAME: user_input[CONF_USERNAME],
+                CONF_PASSWORD: user_input[CONF_PASSWORD],
+                CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
+            }
+            if (result := await self._async_validate(data, errors)) is not None:
+                info, login = result
+                await self.async_set_unique_id(
+                    _unique_id(info, login), raise_on_progress=False
+                )
+                # Adding a known account again updates where and how to reach it.
+                self._abort_if_unique_id_configured(updates=data)
+                return self._async_create_entry(info, data)
+
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    @override
+    async def async_step_zeroconf(
+        self, discovery_info: ZeroconfServiceInfo
+    ) -> ConfigFlowResult:
+        """Handle a server announcing itself on the network."""
+        url = str(
+            URL.build(scheme="http", host=discovery_info.host, port=discovery_info.port)
+        )
+        # A server seen again at the address it is configured with needs no request.
+        server_id = discovery_info.properties.get("serverId")
+        if (
+            server_id
+            and (entries := self._async_entries_of_server(server_id))
+            and all(entry.data[CONF_URL] == url for entry in entries)
+        ):
+            return self.async_abort(reason="already_configured")
+
+        # Another address has to answer as this server before the entries follow it.
+        client = SmartKitchenClient(url, session=async_get_clientsession(self.hass))
+        try:
+            info = await client.get_info()
+        except SmartKitchenError:
+            return self.async_abort(reason="cannot_connect")
+        if info.protocol != SUPPORTED_PROTOCOL:
+            return self.async_abort(reason="unsupported_protocol")
+
+        await self.async_set_unique_id(info.server_id)
+        # Discovery knows the server but not the user, so every account on it follows.
+        if entries := self._async_entries_of_server(info.server_id):
+            for entry in entries:
+                if entry.data[CONF_URL] != url:
+                    self.hass.config_entries.async_update_entry(
+                        entry, data={**entry.data, CONF_URL: url}
+                    )
+                    self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            return self.async_abort(reason="already_configured")
+        # A discovery the user chose to ignore stays ignored.
+        self._abort_if_unique_id_configured()
+
+        self._discovered_url = url
+        self._discovered_info = info
+        self.context["title_placeholders"] = {"name": info.name}
+        return await self.async_step_zeroconf_confirm()
+
+    async def async_step_zeroconf_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask only for the credentials of the discovered server."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                CONF_URL: self._discovered_url,
+                CONF_USERNAME: user_input[CONF_USERNAME],
+                CONF_PASSWORD: user_input[CONF_PASSWORD],
+                CONF_VERIFY_SSL: True,
+            }
+            if (result := await self._async_validate(data, errors)) is not None:
+                info, login = result
+                await self.async_set_unique_id(
+                    _unique_id(info, login), raise_on_progress=False
+                )
+                self._abort_if_unique_id_configured(updates=data)
+                return self._async_create_entry(info, data)
+
+        return self.async_show_form(
+            step_id="zeroconf_confirm",
+            data_schema=self.add_suggested_values_to_schema(
+                CREDENTIALS_SCHEMA, user_input
+            ),
+            description_placeholders={
+                "name": self._discovered_info.name,
+                "url": self._discovered_url,
+            },
+            errors=errors,
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Start reauthentication after the server refused the stored password."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the new password of the same account."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]}
+            if (result := await self._async_validate(data, errors)) is not None:
+                await self.async_set_unique_id(_unique_id(*result))
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                return self.async_update_reload_and_abort(entry, data=data)
+
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=REAUTH_SCHEMA,
+            description_placeholders={
+                CONF_USERNAME: entry.data[CONF_USERNAME],
+                CONF_URL: entry.data[CONF_URL],
+            },
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Point the entry at the server's new URL; another server is refused."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                **entry.data,
+                CONF_URL: user_input[CONF_URL],
+                CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
+            }
+            if (result := await self._async_validate(data, errors)) is not None:
+                await self.async_set_unique_id(_unique_id(*result))
+                self._abort_if_unique_id_mismatch(reason="wrong_server")
+                return self.async_update_reload_and_abort(entry, data=data)
+
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                RECONFIGURE_SCHEMA, user_input or entry.data
+            ),
+            errors=errors,
+        )
+
+    @callback
+    def _async_entries_of_server(self, server_id: str) -> list[SmartKitchenConfigEntry]:
+        """Return the entries of every account on a server."""
+        return [
+            entry
+            for entry in self._async_current_entries(include_ignore=False)
+            if entry.unique_id and entry.unique_id.startswith(f"{server_id}:")
+        ]
+
+    async def _async_validate(
+        self, data: Mapping[str, Any], errors: dict[str, str]
+    ) -> tuple[ServerInfo, LoginResult] | None:
+        """Check the server and log in, or fill `errors`; every step's one validation."""
+        session = async_get_clientsession(self.hass, verify_ssl=data[CONF_VERIFY_SSL])
+        client = SmartKitchenClient(
+            data[CONF_URL], session=session, verify_ssl=data[CONF_VERIFY_SSL]
+        )
+        try:
+            info, login = await _async_log_in(client, data)
+        except UnsupportedProtocolError:
+            errors["base"] = "unsupported_protocol"
+        except SmartKitchenAuthenticationError:
+            errors["base"] = "invalid_auth"
+        except SmartKitchenRateLimitedError:
+            errors["base"] = "too_many_attempts"
+        except SmartKitchenError:
+            errors["base"] = "cannot_connect"
+        except Exception:  # noqa: BLE001 - shown as "unknown", with the traceback in the log
+            LOGGER.exception(
+                "Unexpected error while validating the Smart Kitchen server"
+            )
+            errors["base"] = "unknown"
+        else:
+            # The integration logs in on its own at setup; this session is not needed any more.
+            with suppress(SmartKitchenError):
+                await client.logout()
+            return info, login
+        return None
+
+    @callback
+    def _async_create_entry(
+        self, info: ServerInfo, data: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """Create the entry, titled with the server name and the username."""
+        return self.async_create_entry(
+            title=f"{info.name} ({data[CONF_USERNAME]})", data=data
+        )
+
+
+async def _async_log_in(
+    client: SmartKitchenClient, data: Mapping[str, Any]
+) -> tuple[ServerInfo, LoginResult]:
+    """Ask the server who it is and log in, if it speaks our protocol."""
+    info = await client.get_info()
+    if info.protocol != SUPPORTED_PROTOCOL:
+        raise UnsupportedProtocolError
+    return info, await client.login(data[CONF_USERNAME], data[CONF_PASSWORD])
+
+
+def _unique_id(info: ServerInfo, login: LoginResult) -> str:
+    """Return the entry's unique id: one entry per user of a server."""
+    return f"{info.server_id}:{login.user_id}"

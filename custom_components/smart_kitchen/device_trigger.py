@@ -1,0 +1,101 @@
+"""Device triggers: an appliance's alerts in the automation editor ("Fridge door left open")."""
+
+from typing import cast
+
+from homeassistant.components.device_automation import DEVICE_TRIGGER_BASE_SCHEMA
+from homeassistant.components.homeassistant.triggers import event as event_trigger
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import (
+    CONF_DEVICE_ID,
+    CONF_DOMAIN,
+    CONF_EVENT_DATA,
+    CONF_EVENT_TYPE,
+    CONF_PLATFORM,
+    CONF_TYPE,
+)
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
+from homeassistant.helpers.typing import ConfigType
+import probatio
+
+from .api import Device
+from .const import ALERT_TYPES, ATTR_COMPARTMENT, DOMAIN, EVENT_SMART_KITCHEN
+from .coordinator import SmartKitchenConfigEntry
+
+# The compartment an alert is about ("fridge", "upper"); absent for appliances without compartments.
+CONF_SUBTYPE = "subtype"
+
+TRIGGER_TYPES = {
+    alert_type.value for types in ALERT_TYPES.values() for alert_type in types
+}
+
+TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
+    {
+        probatio.Required(CONF_TYPE): probatio.In(TRIGGER_TYPES),
+        probatio.Optional(CONF_SUBTYPE): str,
+    }
+)
+
+
+@callback
+def _async_appliance(hass: HomeAssistant, device_id: str) -> Device | None:
+    """Return the appliance behind a device of a loaded Smart Kitchen entry."""
+    device_entry = dr.async_get(hass).async_get(device_id, include_child_devices=False)
+    if device_entry is None:
+        return None
+    entry = hass.config_entries.async_get_entry(device_entry.config_entry_id)
+    if (
+        entry is None
+        or entry.domain != DOMAIN
+        or entry.state is not ConfigEntryState.LOADED
+    ):
+        return None
+    coordinator = cast("SmartKitchenConfigEntry", entry).runtime_data
+    for domain, identifier in device_entry.identifiers:
+        if domain == DOMAIN and (device := coordinator.devices.get(identifier)):
+            return device
+    return None
+
+
+async def async_get_triggers(
+    hass: HomeAssistant, device_id: str
+) -> list[dict[str, str]]:
+    """List a trigger per alert type and compartment of an appliance."""
+    if (device := _async_appliance(hass, device_id)) is None:
+        return []
+    triggers = []
+    for alert_type in ALERT_TYPES[device.type]:
+        for compartment in device.states:
+            trigger = {
+                CONF_PLATFORM: "device",
+                CONF_DOMAIN: DOMAIN,
+                CONF_DEVICE_ID: device_id,
+                CONF_TYPE: alert_type.value,
+            }
+            if compartment is not None:
+                trigger[CONF_SUBTYPE] = compartment
+            triggers.append(trigger)
+    return triggers
+
+
+async def async_attach_trigger(
+    hass: HomeAssistant,
+    config: ConfigType,
+    action: TriggerActionType,
+    trigger_info: TriggerInfo,
+) -> CALLBACK_TYPE:
+    """Fire the automation on the matching smart_kitchen_event."""
+    event_data = {CONF_DEVICE_ID: config[CONF_DEVICE_ID], CONF_TYPE: config[CONF_TYPE]}
+    if CONF_SUBTYPE in config:
+        event_data[ATTR_COMPARTMENT] = config[CONF_SUBTYPE]
+    event_config = event_trigger.TRIGGER_SCHEMA(
+        {
+            CONF_PLATFORM: "event",
+            CONF_EVENT_TYPE: EVENT_SMART_KITCHEN,
+            CONF_EVENT_DATA: event_data,
+        }
+    )
+    return await event_trigger.async_attach_trigger(
+        hass, event_config, action, trigger_info, platform_type="device"
+    )
