@@ -196,8 +196,6 @@ class SmartKitchenCoordinator:
                 model="Appliance server",
                 name=self.server_info.name,
                 sw_version=self.server_info.version,
-                configuration_url=self.config_entry.data[CONF_URL],
-                entry_type=dr.DeviceEntryType.SERVICE,
             )
             .id
         )

@@ -93,6 +93,7 @@ SENSORS: dict[DeviceType, tuple[SmartKitchenSensorEntityDescription[Any], ...]] 
             translation_key="remaining_time",
             device_class=SensorDeviceClass.DURATION,
             native_unit_of_measurement=UnitOfTime.MINUTES,
+            suggested_display_precision=0,
             # Zero rather than unknown when no program runs: "nothing left" is the truth.
             value_fn=lambda compartment: (
                 compartment.state.remaining_minutes

@@ -1,0 +1,253 @@
+"""Fixtures of the integration tests: a real Smart Kitchen server on 127.0.0.1 and a spy on its stream."""
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable, Generator
+from datetime import timedelta
+from functools import partial
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.smart_kitchen.api import (
+    DeviceUpdate,
+    Event,
+    SmartKitchenClient,
+    SmartKitchenConnection,
+    Subscribed,
+)
+from custom_components.smart_kitchen.const import DOMAIN
+from custom_components.smart_kitchen.coordinator import SmartKitchenCoordinator
+from smart_kitchen_server import ServerConfig, SmartKitchenServer
+
+# Every appliance state of the demo user: what a complete snapshot consists of.
+DEMO_KEYS = (
+    ("oven-1", "upper"),
+    ("oven-1", "lower"),
+    ("fridge-1", "fridge"),
+    ("fridge-1", "freezer"),
+    ("dishwasher-1", None),
+)
+
+# Anything a test waits for arrives within milliseconds; this only bounds a broken test.
+WAIT_TIMEOUT = 10
+
+
+@pytest.fixture(autouse=True)
+def enable_sockets_and_custom_integrations(
+    socket_enabled: None, enable_custom_integrations: None
+) -> None:
+    """Let the tests reach the server on 127.0.0.1 and load this custom integration."""
+
+
+@pytest.fixture(autouse=True)
+def predictable_reconnect() -> Generator[None]:
+    """Take the jitter out of the reconnect backoff: the first retry waits exactly 0.5 s.
+
+    A test that cuts the connection then has that long to act (e.g. raise an alert the client
+    misses) before the client is back, and `release_reconnect` ends the wait at once.
+    """
+    with patch(
+        "custom_components.smart_kitchen.coordinator.SmartKitchenConnection",
+        partial(SmartKitchenConnection, rand=lambda: 1.0),
+    ):
+        yield
+
+
+def release_reconnect(hass: HomeAssistant, seconds: float = 1) -> None:
+    """Fire the timers of the next `seconds`, such as the reconnect backoff, right now."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+
+
+@pytest.fixture
+async def kitchen(
+    hass: HomeAssistant, server: SmartKitchenServer
+) -> SmartKitchenClient:
+    """Return a client of the demo user that acts like a person in the kitchen."""
+    client = SmartKitchenClient(server.url, session=async_get_clientsession(hass))
+    await client.login("demo", "demo")
+    return client
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Compare with Home Assistant's snapshot extension, which leaves out ids and timestamps."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def server_config() -> ServerConfig:
+    """Return the demo configuration; the simulation moves only when a test ticks it."""
+    return ServerConfig.demo(tick=None)
+
+
+@pytest.fixture
+async def server(server_config: ServerConfig) -> AsyncGenerator[SmartKitchenServer]:
+    """Run a real Smart Kitchen server in-process on 127.0.0.1."""
+    server = SmartKitchenServer(server_config)
+    await server.start(host="127.0.0.1", port=0)
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def mock_config_entry(server: SmartKitchenServer) -> MockConfigEntry:
+    """Return the entry of the demo user on the test server."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Demo Kitchen (demo)",
+        unique_id="smart-kitchen-demo:user-demo",
+        data={
+            CONF_URL: server.url,
+            CONF_USERNAME: "demo",
+            CONF_PASSWORD: "demo",
+            CONF_VERIFY_SSL: True,
+        },
+    )
+
+
+class StreamSpy:
+    """Records every event the coordinator handles, so tests wait for what they expect.
+
+    Several messages can be handled in one go without the test getting a turn, so waiting looks at
+    everything recorded since a mark instead of listening for the next event.
+    """
+
+    def __init__(self) -> None:
+        """Start with no events and nobody waiting."""
+        self.events: list[Event] = []
+        self._wakeups: list[asyncio.Future[None]] = []
+
+    def mark(self) -> int:
+        """Return a position to wait from: events before it do not count."""
+        return len(self.events)
+
+    def record(self, event: Event) -> None:
+        """Remember an event (after the coordinator handled it) and wake whoever waits."""
+        self.events.append(event)
+        for wakeup in self._wakeups:
+            if not wakeup.done():
+                wakeup.set_result(None)
+        self._wakeups.clear()
+
+    async def wait_until(
+        self, condition: Callable[[list[Event]], bool], start: int
+    ) -> None:
+        """Return once the events recorded since `start` satisfy the condition."""
+        async with asyncio.timeout(WAIT_TIMEOUT):
+            while not condition(self.events[start:]):
+                wakeup: asyncio.Future[None] = (
+                    asyncio.get_running_loop().create_future()
+                )
+                self._wakeups.append(wakeup)
+                await wakeup
+
+    async def wait_for(self, predicate: Callable[[Event], bool], start: int) -> Event:
+        """Return the first event since `start` that matches."""
+        await self.wait_until(lambda events: any(map(predicate, events)), start)
+        return next(event for event in self.events[start:] if predicate(event))
+
+    async def wait_for_update(
+        self, device_id: str, compartment: str | None, start: int
+    ) -> DeviceUpdate:
+        """Return the first update of one compartment since `start`."""
+        event = await self.wait_for(
+            lambda event: (
+                isinstance(event, DeviceUpdate)
+                and (event.device_id, event.compartment) == (device_id, compartment)
+            ),
+            start,
+        )
+        assert isinstance(event, DeviceUpdate)
+        return event
+
+    async def wait_for_snapshot(
+        self, start: int, keys: tuple[tuple[str, str | None], ...] = DEMO_KEYS
+    ) -> None:
+        """Wait until a subscription since `start` and the snapshot after it have been handled."""
+
+        def complete(events: list[Event]) -> bool:
+            subscribed = [
+                i for i, event in enumerate(events) if isinstance(event, Subscribed)
+            ]
+            if not subscribed:
+                return False
+            updated = {
+                (event.device_id, event.compartment)
+                for event in events[subscribed[0] :]
+                if isinstance(event, DeviceUpdate)
+            }
+            return updated >= set(keys)
+
+        await self.wait_until(complete, start)
+
+
+@pytest.fixture
+def stream() -> Generator[StreamSpy]:
+    """Spy on the events the coordinator handles (it still handles each one itself)."""
+    spy = StreamSpy()
+    handle = SmartKitchenCoordinator._async_handle_event
+
+    def spy_on_event(coordinator: SmartKitchenCoordinator, event: Event) -> None:
+        handle(coordinator, event)
+        spy.record(event)
+
+    with patch.object(SmartKitchenCoordinator, "_async_handle_event", spy_on_event):
+        yield spy
+
+
+async def setup_entry(
+    hass: HomeAssistant, entry: MockConfigEntry, stream: StreamSpy
+) -> None:
+    """Set up an entry and wait until its live stream has delivered the first snapshot."""
+    entry.add_to_hass(hass)
+    mark = stream.mark()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await stream.wait_for_snapshot(mark)
+
+
+@pytest.fixture
+def platforms() -> list[str] | None:
+    """Return the platforms to set up; None means all of them."""
+    return None
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    stream: StreamSpy,
+    platforms: list[str] | None,
+) -> MockConfigEntry:
+    """Set up the demo user's entry, connected and with a fresh snapshot."""
+    if platforms is None:
+        await setup_entry(hass, mock_config_entry, stream)
+    else:
+        with patch("custom_components.smart_kitchen.PLATFORMS", platforms):
+            await setup_entry(hass, mock_config_entry, stream)
+    return mock_config_entry
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """Return the state of an entity that must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+def attributes_of(hass: HomeAssistant, entity_id: str) -> dict[str, Any]:
+    """Return the attributes of an entity that must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return dict(state.attributes)

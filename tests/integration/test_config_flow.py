@@ -1,0 +1,432 @@
+"""The config flow against a real server: user, zeroconf, reauth and reconfigure."""
+
+from collections.abc import AsyncGenerator
+from dataclasses import replace
+from ipaddress import ip_address
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_USER, SOURCE_ZEROCONF
+from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smart_kitchen.api import ServerInfo, SmartKitchenResponseError
+from custom_components.smart_kitchen.const import DOMAIN
+from smart_kitchen_server import ServerConfig, SmartKitchenServer
+
+GET_INFO = "custom_components.smart_kitchen.config_flow.SmartKitchenClient.get_info"
+
+# A port nothing listens on: connecting is refused at once.
+UNREACHABLE_URL = "http://127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
+def mock_setup_entry() -> AsyncGenerator[None]:
+    """Keep the flows to themselves: creating or reloading an entry does not set it up."""
+    with (
+        patch("custom_components.smart_kitchen.async_setup_entry", return_value=True),
+        patch("custom_components.smart_kitchen.async_unload_entry", return_value=True),
+    ):
+        yield
+
+
+def user_input(server: SmartKitchenServer, **changes: Any) -> dict[str, Any]:
+    """Return the user step's input for the demo account."""
+    return {
+        CONF_URL: server.url,
+        CONF_USERNAME: "demo",
+        CONF_PASSWORD: "demo",
+        CONF_VERIFY_SSL: True,
+    } | changes
+
+
+def zeroconf_info(server: SmartKitchenServer, **properties: str) -> ZeroconfServiceInfo:
+    """Return what zeroconf reports for the test server."""
+    return ZeroconfServiceInfo(
+        ip_address=ip_address("127.0.0.1"),
+        ip_addresses=[ip_address("127.0.0.1")],
+        port=server.port,
+        hostname="kitchen.local.",
+        type="_smartkitchen._tcp.local.",
+        name="Demo Kitchen._smartkitchen._tcp.local.",
+        properties=properties,
+    )
+
+
+async def other_server(server_id: str) -> SmartKitchenServer:
+    """Start a second server (with the demo accounts) under a server id."""
+    other = SmartKitchenServer(
+        replace(ServerConfig.demo(tick=None), server_id=server_id)
+    )
+    await other.start(host="127.0.0.1", port=0)
+    return other
+
+
+async def test_user_flow(hass: HomeAssistant, server: SmartKitchenServer) -> None:
+    """The user step logs in and creates one entry per user of a server."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(server)
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Demo Kitchen (demo)"
+    assert result["data"] == user_input(server)
+    assert result["result"].unique_id == "smart-kitchen-demo:user-demo"
+    # The flow logged out again: the entry logs in on its own.
+    assert len(server.sessions) == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({CONF_URL: UNREACHABLE_URL}, "cannot_connect"),
+        ({CONF_PASSWORD: "wrong"}, "invalid_auth"),
+    ],
+)
+async def test_user_flow_errors(
+    hass: HomeAssistant, server: SmartKitchenServer, changes: dict[str, Any], error: str
+) -> None:
+    """A wrong URL or password is shown in the form, and fixing it creates the entry."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(server, **changes)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(server)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize(
+    ("get_info", "error"),
+    [
+        (
+            ServerInfo(server_id="future", name="Future", version="9.0", protocol=2),
+            "unsupported_protocol",
+        ),
+        (SmartKitchenResponseError("not a Smart Kitchen server"), "cannot_connect"),
+        (RuntimeError("boom"), "unknown"),
+    ],
+)
+async def test_user_flow_server_errors(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    get_info: ServerInfo | Exception,
+    error: str,
+) -> None:
+    """A server speaking another protocol, garbage and surprises are shown, then recovered from.
+
+    The real server speaks protocol 1 and answers well, so these answers are substituted.
+    """
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    kwargs: dict[str, Any] = (
+        {"side_effect": get_info}
+        if isinstance(get_info, Exception)
+        else {"return_value": get_info}
+    )
+    with patch(GET_INFO, **kwargs):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], user_input(server)
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(server)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_user_flow_throttled(
+    hass: HomeAssistant, server: SmartKitchenServer
+) -> None:
+    """After five wrong passwords the server throttles the username, and the form says so."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    for _ in range(5):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], user_input(server, **{CONF_PASSWORD: "wrong"})
+        )
+        assert result["errors"] == {"base": "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(server)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "too_many_attempts"}
+
+    # Another user of the same server is not throttled.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        user_input(server, **{CONF_USERNAME: "alice", CONF_PASSWORD: "alice"}),
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Demo Kitchen (alice)"
+
+
+async def test_user_flow_already_configured(
+    hass: HomeAssistant, server: SmartKitchenServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """The same account twice is refused, and the known entry takes the new address."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, data={**mock_config_entry.data, CONF_URL: "http://old:8765"}
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(server)
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert mock_config_entry.data[CONF_URL] == server.url
+
+
+async def test_zeroconf_flow(hass: HomeAssistant, server: SmartKitchenServer) -> None:
+    """A discovered server asks only for credentials, recovers from a wrong one, and is added."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_ZEROCONF},
+        data=zeroconf_info(server, serverId="smart-kitchen-demo"),
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "zeroconf_confirm"
+    assert result["description_placeholders"] == {
+        "name": "Demo Kitchen",
+        "url": server.url,
+    }
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "demo", CONF_PASSWORD: "wrong"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "demo", CONF_PASSWORD: "demo"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Demo Kitchen (demo)"
+    assert result["data"] == user_input(server)
+    assert result["result"].unique_id == "smart-kitchen-demo:user-demo"
+
+
+async def test_zeroconf_known_address(
+    hass: HomeAssistant, server: SmartKitchenServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """A configured server seen at its configured address is dismissed without a request."""
+    mock_config_entry.add_to_hass(hass)
+    with patch(GET_INFO) as get_info:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN,
+            context={"source": SOURCE_ZEROCONF},
+            data=zeroconf_info(server, serverId="smart-kitchen-demo"),
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    get_info.assert_not_called()
+
+
+async def test_zeroconf_updates_address(
+    hass: HomeAssistant, server: SmartKitchenServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """Every account of a server that moved follows it to the new address."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, data={**mock_config_entry.data, CONF_URL: "http://old:8765"}
+    )
+    alice = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="smart-kitchen-demo:user-alice",
+        data={**mock_config_entry.data, CONF_USERNAME: "alice", CONF_URL: server.url},
+    )
+    alice.add_to_hass(hass)
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_ZEROCONF},
+        data=zeroconf_info(server, serverId="smart-kitchen-demo"),
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert mock_config_entry.data[CONF_URL] == server.url
+    assert alice.data[CONF_URL] == server.url
+
+
+async def test_zeroconf_without_server_id(
+    hass: HomeAssistant, server: SmartKitchenServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """An announcement without TXT records is matched by asking the server who it is."""
+    mock_config_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(server)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert mock_config_entry.data[CONF_URL] == server.url
+
+
+async def test_zeroconf_ignored(
+    hass: HomeAssistant, server: SmartKitchenServer
+) -> None:
+    """A server the user chose to ignore stays ignored."""
+    MockConfigEntry(
+        domain=DOMAIN, unique_id="smart-kitchen-demo", source=SOURCE_IGNORE
+    ).add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_ZEROCONF},
+        data=zeroconf_info(server, serverId="smart-kitchen-demo"),
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+@pytest.mark.parametrize(
+    ("get_info", "reason"),
+    [
+        (SmartKitchenResponseError("not a Smart Kitchen server"), "cannot_connect"),
+        (
+            ServerInfo(server_id="future", name="Future", version="9.0", protocol=2),
+            "unsupported_protocol",
+        ),
+    ],
+)
+async def test_zeroconf_errors(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    get_info: ServerInfo | Exception,
+    reason: str,
+) -> None:
+    """A discovery that does not answer like a protocol 1 server is dropped."""
+    kwargs: dict[str, Any] = (
+        {"side_effect": get_info}
+        if isinstance(get_info, Exception)
+        else {"return_value": get_info}
+    )
+    with patch(GET_INFO, **kwargs):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(server)
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+
+
+async def test_reauth_flow(
+    hass: HomeAssistant, server: SmartKitchenServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """A refused password is replaced; a wrong new one is shown and can be corrected."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, data={**mock_config_entry.data, CONF_PASSWORD: "old"}
+    )
+    result = await mock_config_entry.start_reauth_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"][CONF_USERNAME] == "demo"
+    assert result["description_placeholders"][CONF_URL] == server.url
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "still wrong"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "demo"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert mock_config_entry.data[CONF_PASSWORD] == "demo"
+
+
+async def test_reauth_wrong_account(
+    hass: HomeAssistant, server: SmartKitchenServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """Credentials that belong to another account do not replace the entry's."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, unique_id="smart-kitchen-demo:user-someone-else"
+    )
+    result = await mock_config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "demo"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+
+
+async def test_reconfigure_flow(
+    hass: HomeAssistant, server: SmartKitchenServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """The same server at a new address replaces the URL; an unreachable one is shown first."""
+    mock_config_entry.add_to_hass(hass)
+    moved = await other_server("smart-kitchen-demo")
+    moved_url = moved.url
+    try:
+        result = await mock_config_entry.start_reconfigure_flow(hass)
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == "reconfigure"
+
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_URL: UNREACHABLE_URL, CONF_VERIFY_SSL: True}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": "cannot_connect"}
+
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_URL: moved_url, CONF_VERIFY_SSL: False}
+        )
+        await hass.async_block_till_done()
+    finally:
+        await moved.stop()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert mock_config_entry.data == {
+        CONF_URL: moved_url,
+        CONF_USERNAME: "demo",
+        CONF_PASSWORD: "demo",
+        CONF_VERIFY_SSL: False,
+    }
+
+
+async def test_reconfigure_other_server(
+    hass: HomeAssistant, server: SmartKitchenServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """A URL that leads to another server is refused."""
+    mock_config_entry.add_to_hass(hass)
+    other = await other_server("someone-elses-kitchen")
+    try:
+        result = await mock_config_entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_URL: other.url, CONF_VERIFY_SSL: True}
+        )
+    finally:
+        await other.stop()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_server"
+    assert mock_config_entry.data[CONF_URL] == server.url

@@ -1,0 +1,302 @@
+"""The live stream: updates reach Home Assistant, routed to the entities they concern."""
+
+from collections import Counter
+from dataclasses import replace
+import logging
+from unittest.mock import patch
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.entity import Entity
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smart_kitchen.api import (
+    ConnectionState,
+    ConnectionStateChanged,
+    DeviceAdded,
+    DeviceRemoved,
+    DeviceType,
+    SmartKitchenClient,
+    Subscribed,
+)
+from custom_components.smart_kitchen.const import UNAVAILABLE_GRACE
+from custom_components.smart_kitchen.entity import SmartKitchenEntity
+from smart_kitchen_server import DeviceConfig, ServerConfig, SmartKitchenServer
+from smart_kitchen_server.models import DeviceType as ServerDeviceType
+
+from .conftest import StreamSpy, release_reconnect, setup_entry, state_of
+
+CONNECTION = "binary_sensor.demo_kitchen_server_connection"
+
+
+def connection_state(state: ConnectionState) -> object:
+    """Return a predicate for a connection state change."""
+    return lambda event: (
+        isinstance(event, ConnectionStateChanged) and event.state is state
+    )
+
+
+async def test_live_updates(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    kitchen: SmartKitchenClient,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A mode chosen elsewhere and the heating that follows show up without polling."""
+    mark = stream.mark()
+    await kitchen.send_command("oven-1", "set_mode", "upper", mode="bake")
+    await stream.wait_for_update("oven-1", "upper", mark)
+    assert state_of(hass, "select.double_oven_upper_mode") == "bake"
+    assert state_of(hass, "number.double_oven_upper_target_temperature") == "180"
+    assert state_of(hass, "sensor.double_oven_upper_status") == "preheating"
+
+    mark = stream.mark()
+    await server.tick()
+    await stream.wait_for_update("oven-1", "upper", mark)
+    assert state_of(hass, "sensor.double_oven_upper_temperature") == "31.0"
+    # The other compartment did not move.
+    assert state_of(hass, "sensor.double_oven_lower_temperature") == "21.0"
+
+
+async def test_updates_wake_and_write_only_their_compartment(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    kitchen: SmartKitchenClient,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """An update wakes the entities of one compartment, and only changed values are written."""
+    woken: Counter[str] = Counter()
+    written: Counter[str] = Counter()
+    handle_update = SmartKitchenEntity._handle_coordinator_update
+    write_state = Entity.async_write_ha_state
+
+    def count_wake(entity: SmartKitchenEntity) -> None:
+        woken[entity.entity_id] += 1
+        handle_update(entity)
+
+    def count_write(entity: Entity) -> None:
+        written[entity.entity_id] += 1
+        write_state(entity)
+
+    # Patched before setup: entities register their bound update method as the listener.
+    with (
+        patch.object(SmartKitchenEntity, "_handle_coordinator_update", count_wake),
+        patch.object(Entity, "async_write_ha_state", count_write),
+    ):
+        await setup_entry(hass, mock_config_entry, stream)
+        woken.clear()
+        written.clear()
+
+        mark = stream.mark()
+        await kitchen.set_door("fridge-1", True, compartment="fridge")
+        await stream.wait_for_update("fridge-1", "fridge", mark)
+
+        # The fridge compartment's entities are asked; only the door changed.
+        assert woken == {
+            "sensor.fridge_freezer_fridge_temperature": 1,
+            "number.fridge_freezer_fridge_target_temperature": 1,
+            "binary_sensor.fridge_freezer_fridge_door": 1,
+            "binary_sensor.fridge_freezer_fridge_door_alarm": 1,
+        }
+        assert written == {"binary_sensor.fridge_freezer_fridge_door": 1}
+
+        # A tick warms the open fridge; nothing else in the kitchen changes.
+        woken.clear()
+        written.clear()
+        mark = stream.mark()
+        await server.tick()
+        await stream.wait_for_update("fridge-1", "fridge", mark)
+        assert set(woken) == {
+            "sensor.fridge_freezer_fridge_temperature",
+            "number.fridge_freezer_fridge_target_temperature",
+            "binary_sensor.fridge_freezer_fridge_door",
+            "binary_sensor.fridge_freezer_fridge_door_alarm",
+        }
+        assert written == {"sensor.fridge_freezer_fridge_temperature": 1}
+
+    assert state_of(hass, "binary_sensor.fridge_freezer_fridge_door") == "on"
+    assert state_of(hass, "sensor.fridge_freezer_fridge_temperature") == "4.5"
+
+
+async def test_short_drop_keeps_appliances_available(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    caplog: pytest.LogCaptureFixture,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A drop shorter than the grace shows on the connection sensor only."""
+    mark = stream.mark()
+    await server.drop_connections()
+    await stream.wait_for(connection_state(ConnectionState.DISCONNECTED), mark)
+    assert state_of(hass, CONNECTION) == "off"
+    assert state_of(hass, "sensor.double_oven_upper_temperature") == "21.0"
+
+    mark = stream.mark()
+    release_reconnect(hass)
+    await stream.wait_for_snapshot(mark)
+    assert state_of(hass, CONNECTION) == "on"
+    assert state_of(hass, "sensor.double_oven_upper_temperature") == "21.0"
+    assert "unavailable" not in caplog.text
+
+
+async def test_long_outage(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    server_config: ServerConfig,
+    stream: StreamSpy,
+    caplog: pytest.LogCaptureFixture,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Down longer than the grace: appliances go unavailable, then come back fresh with the server.
+
+    The restarted server has forgotten every session, so the client logs in again on its own.
+    """
+    caplog.set_level(logging.INFO, logger="custom_components.smart_kitchen")
+    port = server.port
+    mark = stream.mark()
+    await server.stop()
+    await stream.wait_for(connection_state(ConnectionState.DISCONNECTED), mark)
+    assert state_of(hass, CONNECTION) == "off"
+    assert state_of(hass, "sensor.double_oven_upper_temperature") == "21.0"
+
+    release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
+    await hass.async_block_till_done()
+    assert state_of(hass, "sensor.double_oven_upper_temperature") == "unavailable"
+    assert state_of(hass, "event.double_oven_alert") == "unavailable"
+    assert state_of(hass, CONNECTION) == "off"
+
+    # More failed attempts while down do not log again.
+    release_reconnect(hass, 10)
+    await hass.async_block_till_done()
+
+    restarted = SmartKitchenServer(server_config)
+    await restarted.start(host="127.0.0.1", port=port)
+    try:
+        # Someone turns the oven on while Home Assistant cannot see it.
+        someone = SmartKitchenClient(
+            restarted.url, session=async_get_clientsession(hass)
+        )
+        await someone.login("demo", "demo")
+        await someone.send_command("oven-1", "set_mode", "upper", mode="grill")
+
+        mark = stream.mark()
+        release_reconnect(hass, 60)
+        await stream.wait_for_snapshot(mark)
+        assert state_of(hass, CONNECTION) == "on"
+        assert state_of(hass, "event.double_oven_alert") == "unknown"
+        assert state_of(hass, "select.double_oven_upper_mode") == "grill"
+        assert state_of(hass, "number.double_oven_upper_target_temperature") == "220"
+    finally:
+        await init_integration.runtime_data.async_shutdown()
+        await restarted.stop()
+
+    messages = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("custom_components.smart_kitchen")
+        and record.levelno >= logging.INFO
+    ]
+    assert messages == [
+        "Lost the connection to Demo Kitchen (closed by the server (code 1001)); "
+        "its appliances are unavailable until it is back",
+        "The connection to Demo Kitchen is back",
+    ]
+
+
+async def test_appliance_added_and_removed(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    kitchen: SmartKitchenClient,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A new appliance gets its device and entities without a reload; a removed one loses them."""
+    mark = stream.mark()
+    device = await kitchen.add_device(DeviceType.FRIDGE, "Cellar Fridge")
+    await stream.wait_for(lambda event: isinstance(event, DeviceAdded), mark)
+    await stream.wait_for_snapshot(
+        mark, keys=((device.id, "fridge"), (device.id, "freezer"))
+    )
+    await hass.async_block_till_done()
+
+    device_entry = device_registry.async_get_device_by_identifier(
+        ("smart_kitchen", device.id), init_integration.entry_id
+    )
+    assert device_entry is not None
+    assert device_entry.name == "Cellar Fridge"
+    assert state_of(hass, "sensor.cellar_fridge_fridge_temperature") == "4.0"
+    assert state_of(hass, "event.cellar_fridge_alert") == "unknown"
+
+    mark = stream.mark()
+    await kitchen.remove_device(device.id)
+    await stream.wait_for(lambda event: isinstance(event, DeviceRemoved), mark)
+    await hass.async_block_till_done()
+
+    assert (
+        device_registry.async_get_device_by_identifier(
+            ("smart_kitchen", device.id), init_integration.entry_id
+        )
+        is None
+    )
+    assert not er.async_entries_for_device(entity_registry, device_entry.id)
+    assert hass.states.get("sensor.cellar_fridge_fridge_temperature") is None
+
+
+async def test_appliances_changed_while_disconnected(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    server_config: ServerConfig,
+    stream: StreamSpy,
+    device_registry: dr.DeviceRegistry,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Appliances added or removed while nobody listened are caught up after the reconnect."""
+    port = server.port
+    mark = stream.mark()
+    await server.stop()
+    await stream.wait_for(connection_state(ConnectionState.DISCONNECTED), mark)
+
+    # The server comes back without the fridge and with a second dishwasher.
+    changed = replace(
+        server_config,
+        devices=(
+            *(device for device in server_config.devices if device.id != "fridge-1"),
+            DeviceConfig(
+                id="dishwasher-2",
+                type=ServerDeviceType.DISHWASHER,
+                name="Second Dishwasher",
+                owner="demo",
+            ),
+        ),
+    )
+    restarted = SmartKitchenServer(changed)
+    await restarted.start(host="127.0.0.1", port=port)
+    try:
+        mark = stream.mark()
+        release_reconnect(hass)
+        await stream.wait_for(
+            lambda event: (
+                isinstance(event, Subscribed) and "dishwasher-2" in event.device_ids
+            ),
+            mark,
+        )
+        await stream.wait_for_update("dishwasher-2", None, mark)
+        await hass.async_block_till_done()
+
+        assert state_of(hass, "sensor.second_dishwasher_status") == "idle"
+        assert hass.states.get("sensor.fridge_freezer_fridge_temperature") is None
+        assert (
+            device_registry.async_get_device_by_identifier(
+                ("smart_kitchen", "fridge-1"), init_integration.entry_id
+            )
+            is None
+        )
+    finally:
+        await init_integration.runtime_data.async_shutdown()
+        await restarted.stop()
