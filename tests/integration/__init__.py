@@ -1,0 +1,1 @@
+"""Tests of the Smart Kitchen integration against the reference server."""

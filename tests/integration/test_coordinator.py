@@ -23,7 +23,7 @@ from custom_components.smart_kitchen.api import (
 )
 from custom_components.smart_kitchen.const import UNAVAILABLE_GRACE
 from custom_components.smart_kitchen.entity import SmartKitchenEntity
-from smart_kitchen_server import DeviceConfig, ServerConfig, SmartKitchenServer
+from smart_kitchen_server import DeviceConfig, SmartKitchenServer
 from smart_kitchen_server.models import DeviceType as ServerDeviceType
 
 from .conftest import StreamSpy, release_reconnect, setup_entry, state_of
@@ -147,7 +147,6 @@ async def test_short_drop_keeps_appliances_available(
 async def test_long_outage(
     hass: HomeAssistant,
     server: SmartKitchenServer,
-    server_config: ServerConfig,
     stream: StreamSpy,
     caplog: pytest.LogCaptureFixture,
     init_integration: MockConfigEntry,
@@ -174,7 +173,7 @@ async def test_long_outage(
     release_reconnect(hass, 10)
     await hass.async_block_till_done()
 
-    restarted = SmartKitchenServer(server_config)
+    restarted = SmartKitchenServer(server.config)
     await restarted.start(host="127.0.0.1", port=port)
     try:
         # Someone turns the oven on while Home Assistant cannot see it.
@@ -202,8 +201,10 @@ async def test_long_outage(
         and record.levelno >= logging.INFO
     ]
     assert messages == [
-        "Lost the connection to Demo Kitchen (closed by the server (code 1001)); "
-        "its appliances are unavailable until it is back",
+        (
+            "Lost the connection to Demo Kitchen (closed by the server (code 1001)); "
+            "its appliances are unavailable until it is back"
+        ),
         "The connection to Demo Kitchen is back",
     ]
 
@@ -212,7 +213,6 @@ async def test_appliance_added_and_removed(
     hass: HomeAssistant,
     stream: StreamSpy,
     kitchen: SmartKitchenClient,
-    device_registry: dr.DeviceRegistry,
     entity_registry: er.EntityRegistry,
     init_integration: MockConfigEntry,
 ) -> None:
@@ -225,6 +225,7 @@ async def test_appliance_added_and_removed(
     )
     await hass.async_block_till_done()
 
+    device_registry = dr.async_get(hass)
     device_entry = device_registry.async_get_device_by_identifier(
         ("smart_kitchen", device.id), init_integration.entry_id
     )
@@ -251,7 +252,6 @@ async def test_appliance_added_and_removed(
 async def test_appliances_changed_while_disconnected(
     hass: HomeAssistant,
     server: SmartKitchenServer,
-    server_config: ServerConfig,
     stream: StreamSpy,
     device_registry: dr.DeviceRegistry,
     init_integration: MockConfigEntry,
@@ -264,9 +264,9 @@ async def test_appliances_changed_while_disconnected(
 
     # The server comes back without the fridge and with a second dishwasher.
     changed = replace(
-        server_config,
+        server.config,
         devices=(
-            *(device for device in server_config.devices if device.id != "fridge-1"),
+            *(device for device in server.config.devices if device.id != "fridge-1"),
             DeviceConfig(
                 id="dishwasher-2",
                 type=ServerDeviceType.DISHWASHER,
