@@ -1,7 +1,7 @@
 """Asyncio client library for Smart Kitchen servers (protocol v1); imports nothing from Home Assistant."""
 
 from .client import SmartKitchenClient
-from .connection import SmartKitchenConnection, backoff_delay
+from .connection import Backoff, SmartKitchenConnection, backoff_delay
 from .exceptions import (
     SmartKitchenAuthenticationError,
     SmartKitchenCommandError,
@@ -43,6 +43,7 @@ __all__ = [
     "Alert",
     "AlertType",
     "ApplianceState",
+    "Backoff",
     "Connected",
     "ConnectionState",
     "ConnectionStateChanged",

@@ -128,15 +128,19 @@ async def watch(
             await connection.close()
 
         stopper = asyncio.create_task(close_on_stop())
+        failure: str | None = None
         try:
             await connection.run()
         except SmartKitchenAuthenticationError as err:
-            write(f"error: {err}")
-            return 1
+            failure = str(err)
         finally:
             stopper.cancel()
             await asyncio.wait((stopper,))
             await connection.close()
+    if failure is not None:
+        # Printed after the connection's last state line, so it is what the user sees last.
+        write(f"error: {failure}")
+        return 1
     return 0
 
 

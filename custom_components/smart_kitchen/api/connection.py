@@ -25,6 +25,7 @@ from .models import (
     ConnectionStats,
     DeviceAdded,
     DeviceRemoved,
+    DeviceUpdate,
     Event,
     encode,
     parse_message,
@@ -59,9 +60,41 @@ def backoff_delay(
     rand: Callable[[], float] = random.random,
 ) -> float:
     """Return the wait before retry number `attempt` (0-based): exponential with full jitter."""
-    # Capping the exponent first keeps 2**attempt from overflowing a float.
-    ceiling = maximum if attempt >= 64 else min(maximum, initial * 2**attempt)
+    # Capping the exponent keeps 2.0**attempt finite however long a server stays away.
+    ceiling = min(maximum, initial * 2.0 ** min(attempt, 1000))
     return rand() * ceiling
+
+
+class Backoff:
+    """Reconnect delays: exponential with full jitter, starting over after a healthy connection."""
+
+    def __init__(
+        self,
+        *,
+        initial: float = BACKOFF_INITIAL,
+        maximum: float = BACKOFF_MAX,
+        reset_after: float = BACKOFF_RESET_AFTER,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        """Start at retry number 0."""
+        self._initial = initial
+        self._maximum = maximum
+        self._reset_after = reset_after
+        self._rand = rand
+        self.attempt = 0
+
+    def connection_ended(self, connected_for: float | None) -> None:
+        """Start over if the connection that just ended had been up for long enough."""
+        if connected_for is not None and connected_for >= self._reset_after:
+            self.attempt = 0
+
+    def next_delay(self) -> float:
+        """Return the wait before the next retry and count the retry."""
+        delay = backoff_delay(
+            self.attempt, initial=self._initial, maximum=self._maximum, rand=self._rand
+        )
+        self.attempt += 1
+        return delay
 
 
 class _LinkClosedError(Exception):
@@ -124,10 +157,17 @@ class SmartKitchenConnection:
         # Set while a socket is open: wakes the writer that sends the subscription.
         self._subscribe_wanted: asyncio.Event | None = None
 
+        # Alert bookkeeping, per server boot (alert ids restart at 1 when the server restarts).
         self._boot_id: str | None = None
         self._last_alert_id: int | None = None
         self._seen_alerts: set[int] = set()
         self._seen_order: deque[int] = deque()
+        # The very first subscription asks for no history; every later one asks for a replay.
+        self._replay_alerts = False
+        # Server time of the first snapshot: replayed alerts stamped earlier are history from
+        # before this client subscribed (only needed while no alert id is known yet).
+        self._history_before: datetime | None = None
+        self._history_cutoff_pending = False
 
         self._reconnects = 0
         self._connections = 0
@@ -231,7 +271,12 @@ class SmartKitchenConnection:
 
     async def _run_loop(self) -> None:
         """Connect, stream, and reconnect with backoff until cancelled or the login is refused."""
-        attempt = 0
+        backoff = Backoff(
+            initial=self._backoff_initial,
+            maximum=self._backoff_max,
+            reset_after=self._backoff_reset_after,
+            rand=self._rand,
+        )
         self._need_login = self._client.token is None
         try:
             while True:
@@ -248,24 +293,10 @@ class SmartKitchenConnection:
                 except (SmartKitchenError, aiohttp.ClientError, OSError) as err:
                     # aiohttp and OS errors can still escape from pings on a socket that just broke.
                     drop = _Drop(str(err) or type(err).__name__)
-                if (
-                    drop.connected_for is not None
-                    and drop.connected_for >= self._backoff_reset_after
-                ):
-                    attempt = 0
-                if drop.retry_now:
-                    delay = 0.0
-                else:
-                    delay = max(
-                        drop.min_delay,
-                        backoff_delay(
-                            attempt,
-                            initial=self._backoff_initial,
-                            maximum=self._backoff_max,
-                            rand=self._rand,
-                        ),
-                    )
-                    attempt += 1
+                backoff.connection_ended(drop.connected_for)
+                delay = (
+                    0.0 if drop.retry_now else max(drop.min_delay, backoff.next_delay())
+                )
                 self._last_disconnect_reason = drop.reason
                 self._next_retry_at = datetime.now(UTC) + timedelta(seconds=delay)
                 _LOGGER.debug(
@@ -308,6 +339,7 @@ class SmartKitchenConnection:
                 # A socket that went silent or was cancelled is closed without waiting for the peer.
                 await ws.close()
         if drop.token_rejected:
+            drop.reason = f"token refused: {drop.reason}"
             self._need_login = True
             # Sessions vanish when the server restarts, so an old token is replaced at once; a
             # token refused right after a login waits for the backoff, so that nothing loops hot.
@@ -358,10 +390,12 @@ class SmartKitchenConnection:
     def _on_connected(self, event: Connected) -> None:
         """Take over a new stream: reset alert memory on a new server boot, report CONNECTED."""
         if self._boot_id is not None and event.boot_id != self._boot_id:
-            # Alert ids restart at 1 when the server restarts.
+            # The server restarted: alert ids start over, and every alert of the new boot is news.
             self._last_alert_id = None
             self._seen_alerts.clear()
             self._seen_order.clear()
+            self._history_before = None
+            self._history_cutoff_pending = False
         self._boot_id = event.boot_id
         if self._connections:
             self._reconnects += 1
@@ -386,8 +420,12 @@ class SmartKitchenConnection:
             "type": "subscribe",
             "device_ids": list(self._device_ids),
         }
-        if self._last_alert_id is not None:
-            message["last_alert_id"] = self._last_alert_id
+        if self._replay_alerts:
+            message["last_alert_id"] = self._last_alert_id or 0
+        else:
+            # Without lastAlertId the server replays nothing: no stale alerts at start-up.
+            self._replay_alerts = True
+            self._history_cutoff_pending = True
         try:
             await ws.send_str(encode(**message).decode())
         except (aiohttp.ClientError, ConnectionError) as err:
@@ -401,8 +439,12 @@ class SmartKitchenConnection:
 
     def _dispatch(self, event: Event) -> None:
         """Apply what an event means to the connection itself, then deliver it."""
+        if self._history_cutoff_pending and isinstance(event, DeviceUpdate | Alert):
+            # The snapshot follows the first subscription at once, so its stamp marks the start.
+            self._history_before = event.ts
+            self._history_cutoff_pending = False
         if isinstance(event, Alert):
-            if event.id in self._seen_alerts:
+            if event.id in self._seen_alerts or self._is_history(event):
                 return
             self._remember_alert(event.id)
             self._alerts += 1
@@ -415,6 +457,14 @@ class SmartKitchenConnection:
                 i for i in self._device_ids if i != event.device_id
             )
         self._emit(event)
+
+    def _is_history(self, alert: Alert) -> bool:
+        """Tell whether a replayed alert predates this client's first subscription."""
+        return (
+            self._last_alert_id is None
+            and self._history_before is not None
+            and alert.ts < self._history_before
+        )
 
     def _remember_alert(self, alert_id: int) -> None:
         """Remember a delivered alert id (a bounded memory) and advance lastAlertId."""
