@@ -1,0 +1,294 @@
+"""Fixtures for the client library: the real server on 127.0.0.1, plain pytest-asyncio, no Home Assistant."""
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+import socket
+import ssl
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+import pytest
+
+from custom_components.smart_kitchen.api import (
+    ConnectionState,
+    ConnectionStateChanged,
+    Event,
+    SmartKitchenClient,
+    SmartKitchenConnection,
+)
+from smart_kitchen_server import ServerConfig, SmartKitchenServer
+
+# Generous guard for waits on events: a failing test fails here instead of hanging.
+WAIT = 10.0
+# Username and password of the demo server's main user.
+DEMO = "demo"
+
+
+def free_port() -> int:
+    """Return a port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def allow_localhost_sockets(socket_enabled: None) -> None:
+    """Let every test here open sockets (the HA plugin still allows 127.0.0.1 only)."""
+
+
+class Recorder:
+    """An on_event callback that records events and lets a test wait for a condition on them."""
+
+    def __init__(self) -> None:
+        """Start with no events."""
+        self.events: list[Event] = []
+        self._changed = asyncio.Event()
+        # Lets a test act on an event at the moment it is delivered.
+        self.hook: Callable[[Event], None] | None = None
+
+    def __call__(self, event: Event) -> None:
+        """Record one event."""
+        if self.hook is not None:
+            self.hook(event)
+        self.events.append(event)
+        self._changed.set()
+
+    def of[T](self, event_type: type[T]) -> list[T]:
+        """Return the recorded events of one type."""
+        return [event for event in self.events if isinstance(event, event_type)]
+
+    def states(self) -> list[ConnectionState]:
+        """Return the recorded connection states in order."""
+        return [event.state for event in self.of(ConnectionStateChanged)]
+
+    async def wait_until(self, predicate: Callable[[], object]) -> None:
+        """Return once predicate() is true, re-checking after every event."""
+        async with asyncio.timeout(WAIT):
+            while not predicate():
+                self._changed.clear()
+                await self._changed.wait()
+
+    async def wait_for_state(self, state: ConnectionState, count: int = 1) -> None:
+        """Wait until the connection reported `state` at least `count` times."""
+        await self.wait_until(lambda: self.states().count(state) >= count)
+
+
+@pytest.fixture
+async def server() -> AsyncGenerator[SmartKitchenServer]:
+    """Run the demo server on a free port; the simulation only moves on server.tick()."""
+    server = SmartKitchenServer(ServerConfig.demo(tick=None))
+    await server.start(host="127.0.0.1", port=0)
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def session() -> AsyncGenerator[aiohttp.ClientSession]:
+    """Give each test its own HTTP session, as Home Assistant would inject one."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def client(
+    server: SmartKitchenServer, session: aiohttp.ClientSession
+) -> SmartKitchenClient:
+    """Return a client for the demo server (not logged in)."""
+    return SmartKitchenClient(server.url, session, request_timeout=5.0)
+
+
+@pytest.fixture
+async def demo_client(client: SmartKitchenClient) -> SmartKitchenClient:
+    """Return a client logged in as the demo user."""
+    await client.login("demo", "demo")
+    return client
+
+
+@dataclass
+class Running:
+    """A connection whose run() is being awaited in a task, and the events it delivered."""
+
+    connection: SmartKitchenConnection
+    recorder: Recorder
+    task: asyncio.Task[None]
+
+    async def finished(self) -> None:
+        """Wait (bounded) until run() has returned or raised."""
+        async with asyncio.timeout(WAIT):
+            await asyncio.wait((self.task,))
+
+
+type StartConnection = Callable[..., Awaitable[Running]]
+
+
+@pytest.fixture
+async def start_connection() -> AsyncGenerator[StartConnection]:
+    """Start connections with tiny backoffs; each is closed (and its run() awaited) at teardown."""
+    started: list[Running] = []
+
+    async def start(
+        client: SmartKitchenClient,
+        username: str = DEMO,
+        password: str = DEMO,
+        device_ids: Iterable[str] = ("oven-1", "fridge-1", "dishwasher-1"),
+        **options: Any,
+    ) -> Running:
+        recorder = Recorder()
+        options = {
+            "backoff_initial": 0.01,
+            "backoff_max": 0.05,
+            "rand": lambda: 1.0,
+            **options,
+        }
+        connection = SmartKitchenConnection(
+            client,
+            username,
+            password,
+            on_event=recorder,
+            device_ids=device_ids,
+            **options,
+        )
+        running = Running(connection, recorder, asyncio.create_task(connection.run()))
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        await running.connection.close()
+        await running.finished()
+        if not running.task.cancelled():
+            # A test that expected run() to raise has looked at the error already.
+            running.task.exception()
+
+
+type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@pytest.fixture
+async def fake_server() -> AsyncGenerator[Callable[..., Awaitable[str]]]:
+    """Start small aiohttp servers speaking (or breaking) the protocol; return their base URL."""
+    runners: list[web.AppRunner] = []
+
+    async def start(
+        routes: Iterable[tuple[str, str, Handler]],
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> str:
+        app = web.Application()
+        for method, path, handler in routes:
+            app.router.add_route(method, path, handler)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
+        await site.start()
+        runners.append(runner)
+        scheme = "http" if ssl_context is None else "https"
+        return f"{scheme}://127.0.0.1:{runner.addresses[0][1]}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+class TcpProxy:
+    """A TCP relay in front of the real server that misbehaves like a network on request."""
+
+    def __init__(self, target_port: int) -> None:
+        """Relay to 127.0.0.1:target_port once started."""
+        self._target_port = target_port
+        self._server: asyncio.Server | None = None
+        self._open = asyncio.Event()
+        self._open.set()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._stalled: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.connections = 0
+
+    async def start(self) -> None:
+        """Listen on a free port; `url` is the base URL to give the client."""
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    def hold(self) -> None:
+        """Keep new connections waiting (accepted but not relayed) until release()."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Let held and new connections through."""
+        self._open.set()
+
+    def cut(self) -> None:
+        """Reset every relayed connection, like a network failure."""
+        for writer in list(self._writers):
+            writer.transport.abort()
+
+    def stall(self) -> None:
+        """Silently drop all further bytes of the current connections (a half-open link)."""
+        self._stalled.update(self._writers)
+
+    async def _relay(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """Relay one client connection to the server, both ways."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        streams = [writer]
+        self._writers.add(writer)
+        try:
+            await self._open.wait()
+            self.connections += 1
+            upstream_reader, upstream_writer = await asyncio.open_connection(
+                "127.0.0.1", self._target_port
+            )
+            streams.append(upstream_writer)
+            self._writers.add(upstream_writer)
+            await asyncio.gather(
+                self._pump(reader, upstream_writer, writer),
+                self._pump(upstream_reader, writer, upstream_writer),
+            )
+        finally:
+            for stream in streams:
+                self._writers.discard(stream)
+                stream.transport.abort()
+            self._tasks.discard(task)
+
+    async def _pump(
+        self,
+        source: asyncio.StreamReader,
+        sink: asyncio.StreamWriter,
+        source_writer: asyncio.StreamWriter,
+    ) -> None:
+        """Copy bytes one way until EOF, dropping them once the link is stalled."""
+        try:
+            while data := await source.read(65536):
+                if source_writer in self._stalled or sink in self._stalled:
+                    continue
+                sink.write(data)
+                await sink.drain()
+        except OSError:
+            pass
+        finally:
+            sink.transport.abort()
+
+    async def close(self) -> None:
+        """Stop listening and end every relayed connection."""
+        assert self._server is not None
+        self._server.close()
+        self.release()
+        self.cut()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks))
+        await self._server.wait_closed()
+
+
+@pytest.fixture
+async def proxy(server: SmartKitchenServer) -> AsyncGenerator[TcpProxy]:
+    """Put a controllable TCP relay in front of the real server."""
+    proxy = TcpProxy(server.port)
+    await proxy.start()
+    yield proxy
+    await proxy.close()

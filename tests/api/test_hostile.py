@@ -1,0 +1,519 @@
+"""Tests for the connection manager against small test servers that speak (or break) the protocol."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+import orjson
+import pytest
+
+from custom_components.smart_kitchen.api import (
+    Alert,
+    Connected,
+    ConnectionState,
+    ConnectionStateChanged,
+    DeviceUpdate,
+    Event,
+    ServerError,
+    SmartKitchenClient,
+    Subscribed,
+    connection as connection_module,
+)
+
+from .conftest import WAIT, Running, StartConnection
+
+type Script = Callable[["FakeKitchen", web.WebSocketResponse], Awaitable[None]]
+
+TS = "2026-11-27T07:51:02.000Z"
+UPDATE: dict[str, Any] = {
+    "type": "device_update",
+    "deviceId": "dishwasher-1",
+    "deviceType": "dishwasher",
+    "compartment": None,
+    "state": {
+        "status": "idle",
+        "program": None,
+        "remainingMinutes": 0,
+        "progress": 0,
+        "doorOpen": False,
+    },
+    "ts": TS,
+}
+
+
+def counting(draws: list[float]) -> Callable[[], float]:
+    """Return a random source that always draws 1.0 and records each draw."""
+
+    def draw() -> float:
+        draws.append(1.0)
+        return 1.0
+
+    return draw
+
+
+def alert(alert_id: int) -> dict[str, Any]:
+    """Return an alert message for the dishwasher."""
+    return {
+        "type": "alert",
+        "id": alert_id,
+        "deviceId": "dishwasher-1",
+        "deviceType": "dishwasher",
+        "compartment": None,
+        "alertType": "program_finished",
+        "message": "done",
+        "ts": TS,
+    }
+
+
+def connected(boot_id: str = "boot-a") -> dict[str, Any]:
+    """Return the server's first message."""
+    return {
+        "type": "connected",
+        "userId": "u",
+        "serverId": "s",
+        "bootId": boot_id,
+        "protocol": 1,
+    }
+
+
+@dataclass
+class FakeKitchen:
+    """A fake server: counts logins, records what clients send, plays one script per WebSocket."""
+
+    scripts: list[Script]
+    login_statuses: list[int] = field(default_factory=lambda: [200])
+    logins: int = 0
+    upgrades: list[str] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)
+    message_arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def login(self, request: web.Request) -> web.Response:
+        """Answer logins with the next scripted status (the last one repeats)."""
+        status = self.login_statuses[min(self.logins, len(self.login_statuses) - 1)]
+        self.logins += 1
+        if status != 200:
+            return web.json_response(
+                {"error": {"code": "invalid_credentials", "message": "no"}},
+                status=status,
+            )
+        return web.json_response(
+            {"token": f"token-{self.logins}", "userId": "u", "expiresAt": TS}
+        )
+
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """Run the script of this connection (the last one repeats)."""
+        self.upgrades.append(request.headers.get("Authorization", ""))
+        script = self.scripts[min(len(self.upgrades) - 1, len(self.scripts) - 1)]
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        await script(self, ws)
+        await ws.close()
+        return ws
+
+    async def next_message(self, ws: web.WebSocketResponse) -> dict[str, Any] | None:
+        """Return the next JSON message from the client, or None when it closed."""
+        async for msg in ws:
+            if msg.type is aiohttp.WSMsgType.TEXT:
+                message: dict[str, Any] = orjson.loads(msg.data)
+                self.received.append(message)
+                self.message_arrived.set()
+                return message
+        return None
+
+    async def drain(self, ws: web.WebSocketResponse) -> None:
+        """Record client messages until the client closes."""
+        while await self.next_message(ws) is not None:
+            pass
+
+    def subscribes(self) -> list[dict[str, Any]]:
+        """Return the subscribe messages received so far."""
+        return [message for message in self.received if message["type"] == "subscribe"]
+
+
+def standard(
+    *frames: object, boot_id: str = "boot-a", close: int | None = None
+) -> Script:
+    """Script: connected, await subscribe, subscribed + the frames; then close with `close` or serve on."""
+
+    async def script(kitchen: FakeKitchen, ws: web.WebSocketResponse) -> None:
+        await ws.send_json(connected(boot_id))
+        subscribe = await kitchen.next_message(ws)
+        assert subscribe is not None
+        await ws.send_json({"type": "subscribed", "deviceIds": subscribe["deviceIds"]})
+        for frame in frames:
+            if isinstance(frame, bytes):
+                await ws.send_bytes(frame)
+            elif isinstance(frame, str):
+                await ws.send_str(frame)
+            else:
+                await ws.send_json(frame)
+        if close is not None:
+            await ws.close(code=close, message=b"bye")
+            return
+        await kitchen.drain(ws)
+
+    return script
+
+
+@pytest.fixture
+async def kitchen_url(
+    fake_server: Callable[..., Awaitable[str]],
+) -> Callable[[FakeKitchen], Awaitable[str]]:
+    """Serve a FakeKitchen and return its base URL."""
+
+    async def serve(kitchen: FakeKitchen) -> str:
+        return await fake_server(
+            [("POST", "/api/login", kitchen.login), ("GET", "/ws", kitchen.websocket)]
+        )
+
+    return serve
+
+
+async def start(
+    kitchen: FakeKitchen,
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+    *,
+    token: str | None = None,
+    request_timeout: float = 5.0,
+    **options: Any,
+) -> Running:
+    """Connect a SmartKitchenConnection to a fake kitchen."""
+    client = SmartKitchenClient(
+        await kitchen_url(kitchen), session, request_timeout=request_timeout
+    )
+    client.token = token
+    return await start_connection(client, device_ids=["dishwasher-1"], **options)
+
+
+async def test_malformed_and_unknown_messages(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Malformed messages are counted, logged at debug with a rate limit and skipped; unknown ones ignored."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.smart_kitchen.api")
+    kitchen = FakeKitchen(
+        [
+            standard(
+                "not json",
+                "[1, 2]",
+                {"type": 5},
+                {**alert(1), "id": "one"},
+                {**UPDATE, "state": {**UPDATE["state"], "status": "steaming"}},
+                b'{"type": "subscribed", "deviceIds": []}',
+                {"type": "firmware_update", "version": "2"},
+                {**UPDATE, "newField": {"nested": True}},
+                "}",
+            )
+        ]
+    )
+    running = await start(kitchen, kitchen_url, session, start_connection)
+    recorder = running.recorder
+
+    def speed_up_logging(event: Event) -> None:
+        # From the first valid update on, every malformed message is reported.
+        if isinstance(event, DeviceUpdate):
+            monkeypatch.setattr(connection_module, "MALFORMED_LOG_INTERVAL", 0.0)
+
+    recorder.hook = speed_up_logging
+    await recorder.wait_until(lambda: running.connection.stats.messages == 11)
+
+    assert [
+        type(event)
+        for event in recorder.events
+        if not isinstance(event, ConnectionStateChanged)
+    ] == [
+        Connected,
+        Subscribed,
+        DeviceUpdate,
+    ]
+    stats = running.connection.stats
+    assert stats.malformed_messages == 7
+    assert running.connection.state is ConnectionState.CONNECTED
+    reports = [r.getMessage() for r in caplog.records if "malformed" in r.getMessage()]
+    assert len(reports) == 2
+    assert "(0 more skipped since the last report): Not JSON" in reports[0]
+    assert "(5 more skipped since the last report)" in reports[1]
+    assert "Ignoring a message of an unknown type" in caplog.text
+
+
+async def test_oversized_message_drops_the_link(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+) -> None:
+    """A frame over the size limit is counted; the link is dropped and re-established."""
+    kitchen = FakeKitchen([standard("x" * 4096), standard(UPDATE)])
+    running = await start(
+        kitchen, kitchen_url, session, start_connection, max_message_size=1024
+    )
+    recorder = running.recorder
+    await recorder.wait_until(lambda: recorder.of(DeviceUpdate))
+    assert running.connection.stats.malformed_messages == 1
+    disconnected = [
+        e
+        for e in recorder.of(ConnectionStateChanged)
+        if e.state is ConnectionState.DISCONNECTED
+    ]
+    assert len(disconnected) == 1
+    assert "broken frame" in (disconnected[0].reason or "")
+    assert len(kitchen.upgrades) == 2
+
+
+async def test_stale_token_is_replaced_by_one_login(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+) -> None:
+    """1008 after connect: log in once, reconnect at once (no backoff), carry on."""
+
+    async def reject(kitchen: FakeKitchen, ws: web.WebSocketResponse) -> None:
+        await ws.send_json(connected())
+        await ws.close(code=1008, message=b"Unauthorized")
+
+    draws: list[float] = []
+    kitchen = FakeKitchen([reject, standard(UPDATE)])
+    running = await start(
+        kitchen,
+        kitchen_url,
+        session,
+        start_connection,
+        token="stale",
+        rand=counting(draws),
+    )
+    recorder = running.recorder
+    await recorder.wait_until(lambda: recorder.of(DeviceUpdate))
+    assert kitchen.logins == 1
+    assert kitchen.upgrades == ["Bearer stale", "Bearer token-1"]
+    assert draws == []
+    assert recorder.states() == [
+        ConnectionState.CONNECTING,
+        ConnectionState.CONNECTED,
+        ConnectionState.DISCONNECTED,
+        ConnectionState.CONNECTING,
+        ConnectionState.CONNECTED,
+    ]
+    assert (
+        recorder.of(ConnectionStateChanged)[2].reason
+        == "token refused: closed with 1008 Unauthorized"
+    )
+
+
+async def test_fresh_token_refused_backs_off(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+) -> None:
+    """A server refusing even fresh tokens gets one login per backoff, never a hot loop."""
+
+    async def reject(kitchen: FakeKitchen, ws: web.WebSocketResponse) -> None:
+        await ws.close(code=1008, message=b"Unauthorized")
+
+    draws: list[float] = []
+    kitchen = FakeKitchen([reject])
+    running = await start(
+        kitchen,
+        kitchen_url,
+        session,
+        start_connection,
+        rand=counting(draws),
+    )
+    recorder = running.recorder
+    await recorder.wait_for_state(ConnectionState.DISCONNECTED, count=3)
+    await running.connection.close()
+    attempts = recorder.states().count(ConnectionState.CONNECTING)
+    assert kitchen.logins == attempts
+    # Every retry waited for a backoff delay.
+    assert len(draws) == recorder.states().count(ConnectionState.DISCONNECTED)
+    assert ConnectionState.AUTH_FAILED not in recorder.states()
+
+
+async def test_upgrade_refused_with_401(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    fake_server: Callable[..., Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+) -> None:
+    """HTTP 401 on the upgrade means the same as 1008: log in again."""
+    kitchen = FakeKitchen([standard(UPDATE)])
+    upgrades = 0
+
+    async def websocket(request: web.Request) -> web.StreamResponse:
+        nonlocal upgrades
+        upgrades += 1
+        if upgrades == 1:
+            return web.Response(status=401)
+        return await kitchen.websocket(request)
+
+    url = await fake_server(
+        [("POST", "/api/login", kitchen.login), ("GET", "/ws", websocket)]
+    )
+    client = SmartKitchenClient(url, session)
+    client.token = "stale"
+    running = await start_connection(client, device_ids=["dishwasher-1"])
+    await running.recorder.wait_until(lambda: running.recorder.of(DeviceUpdate))
+    assert kitchen.logins == 1
+    reasons = [
+        e.reason for e in running.recorder.of(ConnectionStateChanged) if e.reason
+    ]
+    assert reasons == ["token refused: The server refused the token"]
+
+
+async def test_no_connected_message(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+) -> None:
+    """A server that never says `connected` is given up on after the request timeout."""
+
+    async def silent(kitchen: FakeKitchen, ws: web.WebSocketResponse) -> None:
+        await kitchen.drain(ws)
+
+    kitchen = FakeKitchen([silent])
+    running = await start(
+        kitchen, kitchen_url, session, start_connection, token="t", request_timeout=0.05
+    )
+    await running.recorder.wait_for_state(ConnectionState.DISCONNECTED)
+    event = running.recorder.of(ConnectionStateChanged)[-1]
+    assert event.reason == "no 'connected' message from the server"
+    assert kitchen.received == []
+
+
+async def test_messages_before_connected_and_server_pings(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+) -> None:
+    """Events before `connected` are delivered; the server's pings get pongs."""
+    pong = asyncio.Event()
+
+    async def chatty(kitchen: FakeKitchen, ws: web.WebSocketResponse) -> None:
+        await ws.send_json({"type": "error", "code": "maintenance", "message": "soon"})
+        await ws.send_json(connected())
+        await ws.ping(b"are you there")
+        async for msg in ws:
+            if msg.type is aiohttp.WSMsgType.PONG and msg.data == b"are you there":
+                pong.set()
+
+    kitchen = FakeKitchen([chatty])
+    running = await start(kitchen, kitchen_url, session, start_connection, token="t")
+    async with asyncio.timeout(WAIT):
+        await pong.wait()
+    events = [
+        e for e in running.recorder.events if not isinstance(e, ConnectionStateChanged)
+    ]
+    assert events[:2] == [
+        ServerError(code="maintenance", message="soon"),
+        Connected(user_id="u", server_id="s", boot_id="boot-a"),
+    ]
+
+
+async def test_alert_ids_across_reconnects_and_boots(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+) -> None:
+    """Subscribes carry lastAlertId; replayed duplicates are dropped; a new boot starts over at 0."""
+    kitchen = FakeKitchen(
+        [
+            standard(UPDATE, alert(5), close=1001),
+            standard(alert(5), alert(6), close=1001),
+            standard(alert(1), boot_id="boot-b"),
+        ]
+    )
+    running = await start(kitchen, kitchen_url, session, start_connection, token="t")
+    recorder = running.recorder
+    await recorder.wait_until(lambda: len(recorder.of(Alert)) == 3)
+    assert [event.id for event in recorder.of(Alert)] == [5, 6, 1]
+    assert [message.get("lastAlertId") for message in kitchen.subscribes()] == [
+        None,
+        5,
+        0,
+    ]
+    assert "lastAlertId" not in kitchen.subscribes()[0]
+    stats = running.connection.stats
+    assert (stats.alerts, stats.last_alert_id, stats.reconnects) == (3, 1, 2)
+    assert "code 1001" in (stats.last_disconnect_reason or "")
+
+
+async def test_failed_subscription_send_is_left_to_the_reader(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Sending on a socket that just closed is logged, not raised: the reader reconnects anyway."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.smart_kitchen.api")
+    kitchen = FakeKitchen([standard(UPDATE)])
+    running = await start(kitchen, kitchen_url, session, start_connection, token="t")
+    await running.recorder.wait_until(lambda: running.recorder.of(DeviceUpdate))
+    ws = await running.connection._client.ws_connect()
+    await ws.close()
+    await running.connection._send_subscribe(ws)
+    assert "Could not send the subscription" in caplog.text
+
+
+async def test_pongs_garbage_before_connected_and_known_devices(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+) -> None:
+    """Garbage before `connected` is skipped; pongs keep the link; re-added devices stay subscribed once."""
+
+    async def script(kitchen: FakeKitchen, ws: web.WebSocketResponse) -> None:
+        await ws.send_str("garbage")
+        await ws.send_json(connected())
+        assert await kitchen.next_message(ws) is not None
+        await ws.send_json({"type": "subscribed", "deviceIds": ["dishwasher-1"]})
+        # Answer the client's heartbeat ping by hand, then announce a device it already has.
+        async for msg in ws:
+            if msg.type is aiohttp.WSMsgType.PING:
+                await ws.pong(msg.data)
+                break
+        device = {
+            "id": "dishwasher-1",
+            "type": "dishwasher",
+            "name": "Dishwasher",
+            "model": "m",
+            "firmware": "f",
+            "state": UPDATE["state"],
+        }
+        await ws.send_json({"type": "device_added", "device": device})
+        await ws.send_json(UPDATE)
+        await kitchen.drain(ws)
+
+    kitchen = FakeKitchen([script])
+    running = await start(
+        kitchen, kitchen_url, session, start_connection, token="t", heartbeat=0.02
+    )
+    recorder = running.recorder
+    await recorder.wait_until(lambda: recorder.of(DeviceUpdate))
+    assert running.connection.stats.malformed_messages == 1
+    assert running.connection.device_ids == ("dishwasher-1",)
+    assert len(kitchen.subscribes()) == 1
+    assert running.connection.state is ConnectionState.CONNECTED
+
+
+async def test_alert_memory_is_bounded(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the newest ids are remembered; lastAlertId never goes backwards."""
+    monkeypatch.setattr(connection_module, "ALERT_MEMORY", 2)
+    kitchen = FakeKitchen([standard(alert(1), alert(2), alert(3), alert(1), alert(3))])
+    running = await start(kitchen, kitchen_url, session, start_connection, token="t")
+    recorder = running.recorder
+    await recorder.wait_until(lambda: running.connection.stats.messages == 7)
+    # 1 was forgotten when 3 arrived, so its second copy gets through; 3 is still remembered.
+    assert [event.id for event in recorder.of(Alert)] == [1, 2, 3, 1]
+    assert running.connection.stats.last_alert_id == 3
