@@ -25,7 +25,14 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenConnection,
     Subscribed,
 )
-from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from smart_kitchen_server import (
+    DeviceConfig,
+    ServerConfig,
+    SmartKitchenServer,
+    UserConfig,
+)
+from smart_kitchen_server.auth import hash_password
+from smart_kitchen_server.models import DeviceType as ServerDeviceType
 
 from .conftest import WAIT, Recorder, StartConnection, TcpProxy, free_port
 
@@ -548,3 +555,58 @@ async def test_failing_callback_does_not_stop_the_stream(
         await task
     assert "Error in the event callback for Subscribed" in caplog.text
     assert "integration bug" in caplog.text
+
+
+async def test_secrets_never_reach_the_logs(
+    session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Neither passwords nor tokens appear in any log line, at any level, through re-logins."""
+    caplog.set_level(logging.DEBUG)
+    password = "Pw-7f3a9c-never-logged"
+    config = ServerConfig(
+        server_id="secret-kitchen",
+        tick=None,
+        users=(
+            UserConfig(username="cook", password_hash=hash_password(password, n=2**10)),
+        ),
+        devices=(
+            DeviceConfig(
+                id="oven-9", type=ServerDeviceType.OVEN, name="Oven", owner="cook"
+            ),
+        ),
+    )
+    server = SmartKitchenServer(config)
+    await server.start(host="127.0.0.1", port=0)
+    tokens: list[str] = []
+    recorder = Recorder()
+    client = SmartKitchenClient(server.url, session)
+    connection = SmartKitchenConnection(
+        client,
+        "cook",
+        password,
+        on_event=recorder,
+        device_ids=["oven-9"],
+        backoff_initial=0.01,
+    )
+    task = asyncio.create_task(connection.run())
+    try:
+        await recorder.wait_until(lambda: recorder.of(DeviceUpdate))
+        assert client.token is not None
+        tokens.append(client.token)
+        # A logout elsewhere closes the socket with 1008; the connection logs in again.
+        other = SmartKitchenClient(server.url, session)
+        other.token = client.token
+        await other.logout()
+        await recorder.wait_until(lambda: len(recorder.of(Connected)) == 2)
+        tokens.append(client.token)
+        with pytest.raises(SmartKitchenAuthenticationError):
+            await SmartKitchenClient(server.url, session).login("cook", "Wrong-pw-0b1e")
+    finally:
+        await connection.close()
+        await task
+        await server.stop()
+
+    assert len(set(tokens)) == 2
+    text = caplog.text + repr(connection) + repr(client) + repr(recorder.events)
+    for secret in (password, "Wrong-pw-0b1e", *tokens):
+        assert secret not in text
