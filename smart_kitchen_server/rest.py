@@ -48,9 +48,7 @@ async def error_middleware(
         return await handler(request)
     except ApiError as err:
         return json_response(err.as_body(), err.status, err.headers)
-    except web.HTTPException as err:
-        if err.status < 400:
-            raise
+    except web.HTTPError as err:
         code = _HTTP_ERROR_CODES.get(err.status, "http_error")
         headers = {"Allow": err.headers["Allow"]} if "Allow" in err.headers else None
         return json_response(

@@ -212,8 +212,7 @@ class SmartKitchenServer:
         runner, self._runner = self._runner, None
         for task in list(self._tasks):
             task.cancel()
-        if self._tasks:
-            await asyncio.wait(set(self._tasks))
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         for connection in list(self._context.hub.connections):
             connection.close(CLOSE_GOING_AWAY, "Server shutting down")
         await self._wait_for_websockets()

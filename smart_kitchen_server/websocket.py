@@ -58,7 +58,8 @@ class WebSocketEndpoint:
         ws = web.WebSocketResponse(
             autoping=False,
             compress=False,
-            max_msg_size=MAX_FRAME_SIZE,
+            # aiohttp refuses frames of max_msg_size bytes or more; 64 KiB itself is allowed.
+            max_msg_size=MAX_FRAME_SIZE + 1,
             timeout=CLOSE_TIMEOUT,
         )
         await ws.prepare(request)
@@ -103,7 +104,6 @@ class WebSocketEndpoint:
                 elif msg.type is WSMsgType.ERROR:
                     break
         finally:
-            context.hub.remove(connection)
             connection.closing = True
             if not connection.close_started:
                 writer.cancel()
@@ -112,6 +112,8 @@ class WebSocketEndpoint:
             _LOGGER.info(
                 "%s disconnected (close code %s)", session.username, ws.close_code
             )
+            # Last, so whoever waits for the connection to be gone sees everything done.
+            context.hub.remove(connection)
         return ws
 
     def _on_message(self, connection: Connection, data: str | bytes) -> None:
