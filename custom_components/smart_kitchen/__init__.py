@@ -24,6 +24,8 @@ async def async_setup_entry(
     coordinator = SmartKitchenCoordinator(hass, entry)
     await coordinator.async_setup()
     entry.runtime_data = coordinator
+    # Runs once the platforms are unloaded: the entities are gone, then the connection goes.
+    entry.async_on_unload(coordinator.async_shutdown)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Started after the entities exist, so the snapshot that follows the subscription lands on them.
     coordinator.async_start()
@@ -33,10 +35,8 @@ async def async_setup_entry(
 async def async_unload_entry(
     hass: HomeAssistant, entry: SmartKitchenConfigEntry
 ) -> bool:
-    """Remove the entities and close the connection."""
-    if unload_ok := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
-        await entry.runtime_data.async_shutdown()
-    return unload_ok
+    """Remove the entities; the connection closes with the entry's unload callbacks."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_config_entry_device(

@@ -74,8 +74,8 @@ class Compartment[S: ApplianceState = ApplianceState]:
     updated_at: datetime
     # On from a door_open alert until that door closes.
     door_alarm: bool = False
-    # Dishwashers only: the program the start button runs; chosen with the program select.
-    next_program: DishwasherProgram = DishwasherProgram.ECO
+    # Dishwashers only: the program the start button runs, chosen with the program select.
+    next_program: DishwasherProgram | None = None
 
 
 class SmartKitchenCoordinator:
@@ -278,32 +278,14 @@ class SmartKitchenCoordinator:
         self, update_callback: CALLBACK_TYPE, context: Any = None
     ) -> CALLBACK_TYPE:
         """Listen for updates of one compartment, or of the connection when the context is None."""
-        listeners = self._listeners.setdefault(context, [])
-        listeners.append(update_callback)
-
-        @callback
-        def remove_listener() -> None:
-            listeners.remove(update_callback)
-            if not listeners:
-                del self._listeners[context]
-
-        return remove_listener
+        return _async_add_keyed_listener(self._listeners, context, update_callback)
 
     @callback
     def async_add_alert_listener(
         self, device_id: str, listener: AlertListener
     ) -> CALLBACK_TYPE:
         """Listen for the alerts of one appliance; the listener gets the alert and whether it is late."""
-        listeners = self._alert_listeners.setdefault(device_id, [])
-        listeners.append(listener)
-
-        @callback
-        def remove_listener() -> None:
-            listeners.remove(listener)
-            if not listeners:
-                del self._alert_listeners[device_id]
-
-        return remove_listener
+        return _async_add_keyed_listener(self._alert_listeners, device_id, listener)
 
     @callback
     def async_add_device_listener(self, listener: DeviceListener) -> CALLBACK_TYPE:
@@ -377,17 +359,18 @@ class SmartKitchenCoordinator:
         for listener in list(self._alert_listeners.get(alert.device_id, ())):
             listener(alert, late)
 
-        if device_entry := self.async_device_entry(alert.device_id):
-            self.hass.bus.async_fire(
-                EVENT_SMART_KITCHEN,
-                {
-                    "device_id": device_entry.id,
-                    "type": alert.alert_type,
-                    ATTR_COMPARTMENT: alert.compartment,
-                    ATTR_MESSAGE: alert.message,
-                    ATTR_LATE: late,
-                },
-            )
+        # Device triggers match on the device registry id of the appliance.
+        device_entry = self.async_device_entry(alert.device_id)
+        self.hass.bus.async_fire(
+            EVENT_SMART_KITCHEN,
+            {
+                "device_id": device_entry.id if device_entry else None,
+                "type": alert.alert_type,
+                ATTR_COMPARTMENT: alert.compartment,
+                ATTR_MESSAGE: alert.message,
+                ATTR_LATE: late,
+            },
+        )
 
     @callback
     def _async_handle_connection_state(self, event: ConnectionStateChanged) -> None:
@@ -417,10 +400,10 @@ class SmartKitchenCoordinator:
     @callback
     def _async_start_grace(self) -> None:
         """Make the appliances unavailable if the connection is not back within the grace."""
-        if self._cancel_grace is None and not self.offline:
-            self._cancel_grace = async_call_later(
-                self.hass, UNAVAILABLE_GRACE, self._async_grace_expired
-            )
+        # Only called when the connection goes down, so no timer runs yet.
+        self._cancel_grace = async_call_later(
+            self.hass, UNAVAILABLE_GRACE, self._async_grace_expired
+        )
 
     @callback
     def _async_stop_grace(self) -> None:
@@ -468,8 +451,9 @@ class SmartKitchenCoordinator:
         self.devices[device.id] = device
         for name, state in device.states.items():
             compartment = Compartment(state=state, updated_at=updated_at)
-            if isinstance(state, DishwasherState) and state.program is not None:
-                compartment.next_program = state.program
+            if isinstance(state, DishwasherState):
+                # The program it ran last is the likeliest next one.
+                compartment.next_program = state.program or DishwasherProgram.ECO
             self.compartments[(device.id, name)] = compartment
 
     @callback
@@ -495,3 +479,20 @@ class SmartKitchenCoordinator:
         self.connection.set_device_ids(tuple(self.devices))
         if device_entry := self.async_device_entry(device_id):
             dr.async_get(self.hass).async_remove_device(device_entry.id)
+
+
+@callback
+def _async_add_keyed_listener[KeyT, ListenerT](
+    listeners: dict[KeyT, list[ListenerT]], key: KeyT, listener: ListenerT
+) -> CALLBACK_TYPE:
+    """Add a listener under a key; the returned callback removes it (and the key, if empty)."""
+    keyed = listeners.setdefault(key, [])
+    keyed.append(listener)
+
+    @callback
+    def remove_listener() -> None:
+        keyed.remove(listener)
+        if not keyed:
+            del listeners[key]
+
+    return remove_listener

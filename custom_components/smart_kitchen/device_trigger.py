@@ -9,7 +9,6 @@ from homeassistant.const import (
     CONF_DEVICE_ID,
     CONF_DOMAIN,
     CONF_EVENT_DATA,
-    CONF_EVENT_TYPE,
     CONF_PLATFORM,
     CONF_TYPE,
 )
@@ -41,8 +40,11 @@ TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
 @callback
 def _async_appliance(hass: HomeAssistant, device_id: str) -> Device | None:
     """Return the appliance behind a device of a loaded Smart Kitchen entry."""
-    device_entry = dr.async_get(hass).async_get(device_id, include_child_devices=False)
-    if device_entry is None:
+    if (
+        device_entry := dr.async_get(hass).async_get(
+            device_id, include_child_devices=False
+        )
+    ) is None:
         return None
     entry = hass.config_entries.async_get_entry(device_entry.config_entry_id)
     if (
@@ -92,7 +94,7 @@ async def async_attach_trigger(
     event_config = event_trigger.TRIGGER_SCHEMA(
         {
             CONF_PLATFORM: "event",
-            CONF_EVENT_TYPE: EVENT_SMART_KITCHEN,
+            event_trigger.CONF_EVENT_TYPE: EVENT_SMART_KITCHEN,
             CONF_EVENT_DATA: event_data,
         }
     )

@@ -52,7 +52,9 @@ def _program_runs(compartment: Compartment[DishwasherState]) -> bool:
     )
 
 
-def _current_or_next_program(compartment: Compartment[DishwasherState]) -> str:
+def _current_or_next_program(
+    compartment: Compartment[DishwasherState],
+) -> str | None:
     """Return the running program, or the one the start button will run."""
     if _program_runs(compartment) and compartment.state.program is not None:
         return compartment.state.program
