@@ -2,6 +2,7 @@
 
 from collections import Counter
 from dataclasses import replace
+from datetime import UTC, datetime
 import logging
 from unittest.mock import patch
 
@@ -18,6 +19,10 @@ from custom_components.smart_kitchen.api import (
     DeviceAdded,
     DeviceRemoved,
     DeviceType,
+    DeviceUpdate,
+    OvenMode,
+    OvenState,
+    OvenStatus,
     SmartKitchenClient,
     Subscribed,
 )
@@ -143,6 +148,27 @@ async def test_short_drop_keeps_appliances_available(
     assert state_of(hass, "sensor.double_oven_upper_temperature") == "21.0"
     assert "unavailable" not in caplog.text
 
+    # An update about an appliance Home Assistant does not know is ignored.
+    init_integration.runtime_data._async_handle_event(
+        DeviceUpdate(
+            device_id="oven-99",
+            device_type=DeviceType.OVEN,
+            compartment="upper",
+            state=OvenState(
+                current_temperature=250.0,
+                target_temperature=250,
+                mode=OvenMode.GRILL,
+                status=OvenStatus.READY,
+                door_open=False,
+            ),
+            ts=datetime.now(UTC),
+        )
+    )
+    init_integration.runtime_data._async_handle_event(
+        DeviceRemoved(device_id="oven-99")
+    )
+    assert "oven-99" not in init_integration.runtime_data.devices
+
 
 async def test_long_outage(
     hass: HomeAssistant,
@@ -247,6 +273,17 @@ async def test_appliance_added_and_removed(
     )
     assert not er.async_entries_for_device(entity_registry, device_entry.id)
     assert hass.states.get("sensor.cellar_fridge_fridge_temperature") is None
+
+    # An appliance whose device was already deleted by hand is removed all the same.
+    dishwasher = device_registry.async_get_device_by_identifier(
+        ("smart_kitchen", "dishwasher-1"), init_integration.entry_id
+    )
+    assert dishwasher is not None
+    device_registry.async_remove_device(dishwasher.id)
+    mark = stream.mark()
+    await kitchen.remove_device("dishwasher-1")
+    await stream.wait_for(lambda event: isinstance(event, DeviceRemoved), mark)
+    assert "dishwasher-1" not in init_integration.runtime_data.devices
 
 
 async def test_appliances_changed_while_disconnected(

@@ -1,19 +1,259 @@
 """Setup, unload and the lifecycle of the Smart Kitchen entry."""
 
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+import asyncio
+from dataclasses import replace
+from unittest.mock import patch
 
-from .conftest import state_of
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigEntryState
+from homeassistant.const import CONF_PASSWORD, EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from custom_components.smart_kitchen.api import (
+    ConnectionState,
+    ServerInfo,
+    SmartKitchenAuthenticationError,
+    SmartKitchenClient,
+    SmartKitchenConnectionError,
+)
+from custom_components.smart_kitchen.const import DOMAIN
+from smart_kitchen_server import ServerConfig, SmartKitchenServer
+
+from .conftest import WAIT_TIMEOUT, StreamSpy, release_reconnect, state_of
+
+GET_INFO = "custom_components.smart_kitchen.coordinator.SmartKitchenClient.get_info"
 
 
 async def test_setup_and_unload(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant, server: SmartKitchenServer, init_integration: MockConfigEntry
 ) -> None:
-    """The entry loads, connects and unloads without leaving anything running."""
+    """The entry loads and connects, and unloading leaves no connection, task or timer."""
     assert init_integration.state is ConfigEntryState.LOADED
     assert state_of(hass, "binary_sensor.demo_kitchen_server_connection") == "on"
+    assert server.connection_count == 1
+    connection = init_integration.runtime_data.connection
 
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
+
     assert init_integration.state is ConfigEntryState.NOT_LOADED
+    assert connection.state is ConnectionState.CLOSED
+    await server.wait_until(lambda: server.connection_count == 0)
+    # The lingering task and timer checks of the test harness prove that nothing else runs.
+
+
+async def test_server_unreachable(
+    hass: HomeAssistant, server: SmartKitchenServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """An unreachable server is retried later."""
+    await server.stop()
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert mock_config_entry.reason is not None
+    assert "Could not reach the Smart Kitchen server" in mock_config_entry.reason
+
+
+async def test_credentials_refused(
+    hass: HomeAssistant, server: SmartKitchenServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """Refused credentials stop the setup and ask the user for the password."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, data={**mock_config_entry.data, CONF_PASSWORD: "changed"}
+    )
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_url_leads_to_another_server(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """A URL that now answers as another server is not taken for the configured one."""
+    other = SmartKitchenServer(
+        replace(ServerConfig.demo(tick=None), server_id="someone-elses-kitchen")
+    )
+    await other.start(host="127.0.0.1", port=0)
+    try:
+        mock_config_entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(
+            mock_config_entry, data={**mock_config_entry.data, "url": other.url}
+        )
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    finally:
+        await other.stop()
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert mock_config_entry.reason is not None
+    assert "someone-elses-kitchen" in mock_config_entry.reason
+
+
+async def test_unsupported_protocol(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    issue_registry: ir.IssueRegistry,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """A server speaking another protocol raises a repair issue, which goes once it is fixed.
+
+    The real server speaks protocol 1, so a newer server's answer is substituted.
+    """
+    mock_config_entry.add_to_hass(hass)
+    future = ServerInfo(
+        server_id="smart-kitchen-demo", name="Demo Kitchen", version="9.0", protocol=2
+    )
+    with patch(GET_INFO, return_value=future):
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    issue_id = f"unsupported_protocol_{mock_config_entry.entry_id}"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "unsupported_protocol"
+    assert issue.translation_placeholders == {
+        "name": "Demo Kitchen",
+        "protocol": "2",
+        "supported": "1",
+    }
+
+    mark = stream.mark()
+    await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await stream.wait_for_snapshot(mark)
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_stale_devices_removed_at_setup(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    device_registry: dr.DeviceRegistry,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """An appliance the server no longer lists loses its device at the next setup."""
+    mock_config_entry.add_to_hass(hass)
+    device_registry.async_get_or_create(
+        config_entry_id=mock_config_entry.entry_id,
+        identifiers={(DOMAIN, "sold-oven")},
+        name="Sold Oven",
+    )
+    mark = stream.mark()
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await stream.wait_for_snapshot(mark)
+
+    identifiers = {
+        identifier
+        for device in dr.async_entries_for_config_entry(
+            device_registry, mock_config_entry.entry_id
+        )
+        for _, identifier in device.identifiers
+    }
+    assert identifiers == {"smart-kitchen-demo", "oven-1", "fridge-1", "dishwasher-1"}
+
+
+async def test_remove_devices(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    device_registry: dr.DeviceRegistry,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Only appliances the server no longer lists can be removed by hand."""
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_ws_client(hass)
+    entry_id = init_integration.entry_id
+
+    def device_id(identifier: str) -> str:
+        device = device_registry.async_get_device_by_identifier(
+            (DOMAIN, identifier), entry_id
+        )
+        assert device is not None
+        return device.id
+
+    stale = device_registry.async_get_or_create(
+        config_entry_id=entry_id, identifiers={(DOMAIN, "sold-oven")}, name="Sold Oven"
+    )
+    for target, success in (
+        (device_id("oven-1"), False),
+        (device_id("smart-kitchen-demo"), False),
+        (stale.id, True),
+    ):
+        await client.send_json_auto_id(
+            {"type": "config/device_registry/remove", "device_id": target}
+        )
+        response = await client.receive_json()
+        assert response["success"] is success
+    assert device_registry.async_get(stale.id) is None
+    assert device_registry.async_get(device_id("oven-1")) is not None
+
+
+async def test_home_assistant_stop_closes_the_connection(
+    hass: HomeAssistant, server: SmartKitchenServer, init_integration: MockConfigEntry
+) -> None:
+    """Stopping Home Assistant closes the connection."""
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert init_integration.runtime_data.connection.state is ConnectionState.CLOSED
+    await server.wait_until(lambda: server.connection_count == 0)
+
+
+async def test_password_refused_by_the_connection(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """When the connection's own login is refused, it stops and reauthentication starts."""
+    coordinator = init_integration.runtime_data
+    reauth_started = asyncio.Event()
+    start_reauth = ConfigEntry.async_start_reauth
+
+    def spy_start_reauth(entry: ConfigEntry, hass: HomeAssistant) -> None:
+        start_reauth(entry, hass)
+        reauth_started.set()
+
+    with (
+        patch.object(
+            SmartKitchenClient,
+            "login",
+            side_effect=SmartKitchenAuthenticationError("invalid_credentials"),
+        ),
+        patch.object(ConfigEntry, "async_start_reauth", spy_start_reauth),
+    ):
+        # Ending the session closes the stream with 1008; the new login is refused.
+        await coordinator.client.logout()
+        async with asyncio.timeout(WAIT_TIMEOUT):
+            await reauth_started.wait()
+    await hass.async_block_till_done()
+
+    assert coordinator.connection.state is ConnectionState.AUTH_FAILED
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert state_of(hass, "binary_sensor.demo_kitchen_server_connection") == "off"
+
+
+async def test_device_list_refresh_fails(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A failed catch-up of the appliance list after a reconnect is left for the next one."""
+    refresh_failed = asyncio.Event()
+
+    def refuse(*_args: object) -> None:
+        refresh_failed.set()
+        raise SmartKitchenConnectionError("connection reset")
+
+    mark = stream.mark()
+    with patch.object(SmartKitchenClient, "get_devices", side_effect=refuse):
+        await server.drop_connections()
+        release_reconnect(hass)
+        await stream.wait_for_snapshot(mark)
+        async with asyncio.timeout(WAIT_TIMEOUT):
+            await refresh_failed.wait()
+    await hass.async_block_till_done()
+    assert state_of(hass, "sensor.dishwasher_status") == "idle"
+    assert state_of(hass, "binary_sensor.demo_kitchen_server_connection") == "on"

@@ -1,0 +1,373 @@
+"""Alerts: the event entity, the bus event, the door alarm and the device triggers."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from homeassistant.components import automation
+from homeassistant.components.device_automation import DeviceAutomationType
+from homeassistant.core import Event, HomeAssistant, ServiceCall
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_get_device_automations,
+)
+
+from custom_components.smart_kitchen.api import Alert, DeviceType, SmartKitchenClient
+from custom_components.smart_kitchen.const import DOMAIN, EVENT_SMART_KITCHEN
+from custom_components.smart_kitchen.device_trigger import async_get_triggers
+from smart_kitchen_server import ServerConfig, SmartKitchenServer
+
+from .conftest import StreamSpy, attributes_of, release_reconnect, state_of
+
+FRIDGE_ALERT = "event.fridge_freezer_alert"
+FRIDGE_ALARM = "binary_sensor.fridge_freezer_fridge_door_alarm"
+FREEZER_ALARM = "binary_sensor.fridge_freezer_freezer_door_alarm"
+
+
+class ServerClock:
+    """A server clock that a test can set back, to stamp alerts in the past."""
+
+    def __init__(self) -> None:
+        """Start at the real time."""
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        """Return the server's idea of now."""
+        return datetime.now(UTC) + self.offset
+
+
+@pytest.fixture
+def server_config() -> ServerConfig:
+    """Raise the door alert after one tick with the door open, instead of fifteen."""
+    return replace(ServerConfig.demo(tick=None), door_alert_ticks=1)
+
+
+@pytest.fixture
+def clock() -> ServerClock:
+    """Return the server's clock."""
+    return ServerClock()
+
+
+@pytest.fixture
+async def server(server_config: ServerConfig, clock: ServerClock) -> SmartKitchenServer:
+    """Run the server on a clock the test controls."""
+    server = SmartKitchenServer(server_config, clock=clock)
+    await server.start(host="127.0.0.1", port=0)
+    yield server
+    await server.stop()
+
+
+def is_alert(alert_type: str) -> object:
+    """Return a predicate for an alert of a type."""
+    return lambda event: isinstance(event, Alert) and event.alert_type == alert_type
+
+
+async def raise_door_alert(
+    server: SmartKitchenServer, kitchen: SmartKitchenClient, compartment: str
+) -> None:
+    """Open a fridge door and leave it open long enough for the door alert."""
+    await kitchen.set_door("fridge-1", True, compartment=compartment)
+    await server.tick(2)
+
+
+async def setup_door_automations(hass: HomeAssistant, device_id: str) -> None:
+    """Add an automation per compartment on the "door left open" device trigger."""
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: [
+                {
+                    "triggers": {
+                        "platform": "device",
+                        "domain": DOMAIN,
+                        "device_id": device_id,
+                        "type": "door_open",
+                        "subtype": compartment,
+                    },
+                    "actions": {
+                        "action": "test.automation",
+                        "data_template": {
+                            "compartment": compartment,
+                            "message": "{{ trigger.event.data.message }}",
+                            "late": "{{ trigger.event.data.late }}",
+                        },
+                    },
+                }
+                for compartment in ("fridge", "freezer")
+            ]
+        },
+    )
+
+
+async def test_door_alert(
+    hass: HomeAssistant,
+    *,
+    server: SmartKitchenServer,
+    clock: ServerClock,
+    stream: StreamSpy,
+    kitchen: SmartKitchenClient,
+    service_calls: list[ServiceCall],
+    init_integration: MockConfigEntry,
+) -> None:
+    """A door alert reaches the event entity, the bus and the device trigger once, replay included.
+
+    The second alert is raised while Home Assistant is disconnected and stamped ten minutes ago:
+    it is replayed once after the reconnect and marked late.
+    """
+    fridge = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, "fridge-1"), init_integration.entry_id
+    )
+    assert fridge is not None
+    await setup_door_automations(hass, fridge.id)
+    bus_events: list[Event] = async_capture_events(hass, EVENT_SMART_KITCHEN)
+
+    mark = stream.mark()
+    await raise_door_alert(server, kitchen, "fridge")
+    await stream.wait_for(is_alert("door_open"), mark)
+    await hass.async_block_till_done()
+
+    assert state_of(hass, FRIDGE_ALARM) == "on"
+    assert state_of(hass, FREEZER_ALARM) == "off"
+    assert attributes_of(hass, FRIDGE_ALERT) | {"friendly_name": None} == {
+        "event_type": "door_open",
+        "event_types": ["door_open", "temperature_high"],
+        "message": "Fridge Freezer fridge door has been open for more than 2 seconds",
+        "compartment": "fridge",
+        "late": False,
+        "friendly_name": None,
+    }
+    assert [event.data for event in bus_events] == [
+        {
+            "device_id": fridge.id,
+            "type": "door_open",
+            "compartment": "fridge",
+            "message": "Fridge Freezer fridge door has been open for more than 2 seconds",
+            "late": False,
+        }
+    ]
+    assert [call.data for call in service_calls] == [
+        {
+            "compartment": "fridge",
+            "message": "Fridge Freezer fridge door has been open for more than 2 seconds",
+            "late": False,
+        }
+    ]
+
+    # The freezer door is left open while Home Assistant cannot see it.
+    mark = stream.mark()
+    await server.drop_connections()
+    clock.offset = timedelta(minutes=-10)
+    await raise_door_alert(server, kitchen, "freezer")
+    clock.offset = timedelta()
+    release_reconnect(hass)
+    await stream.wait_for(
+        lambda event: is_alert("door_open")(event) and event.compartment == "freezer",
+        mark,
+    )
+    await hass.async_block_till_done()
+
+    assert state_of(hass, FREEZER_ALARM) == "on"
+    assert attributes_of(hass, FRIDGE_ALERT)["compartment"] == "freezer"
+    assert attributes_of(hass, FRIDGE_ALERT)["late"] is True
+    assert [
+        (event.data["compartment"], event.data["late"]) for event in bus_events
+    ] == [
+        ("fridge", False),
+        ("freezer", True),
+    ]
+    assert [
+        (call.data["compartment"], call.data["late"]) for call in service_calls
+    ] == [
+        ("fridge", False),
+        ("freezer", True),
+    ]
+
+    # Another reconnect replays nothing that was already delivered.
+    mark = stream.mark()
+    await server.drop_connections()
+    release_reconnect(hass)
+    await stream.wait_for_snapshot(mark)
+    await hass.async_block_till_done()
+    assert len(bus_events) == 2
+    assert len(service_calls) == 2
+
+    # Closing a door ends its alarm.
+    mark = stream.mark()
+    await kitchen.set_door("fridge-1", False, compartment="fridge")
+    await stream.wait_for_update("fridge-1", "fridge", mark)
+    assert state_of(hass, FRIDGE_ALARM) == "off"
+    assert state_of(hass, FREEZER_ALARM) == "on"
+
+
+async def test_replayed_alert_for_a_closed_door(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    kitchen: SmartKitchenClient,
+    init_integration: MockConfigEntry,
+) -> None:
+    """An alert replayed after its door closed is recorded, but raises no alarm."""
+    # A first alert makes the client remember an alert id to replay from.
+    mark = stream.mark()
+    await raise_door_alert(server, kitchen, "freezer")
+    await stream.wait_for(is_alert("door_open"), mark)
+
+    mark = stream.mark()
+    await server.drop_connections()
+    await raise_door_alert(server, kitchen, "fridge")
+    await kitchen.set_door("fridge-1", False, compartment="fridge")
+    release_reconnect(hass)
+    await stream.wait_for(
+        lambda event: is_alert("door_open")(event) and event.compartment == "fridge",
+        mark,
+    )
+
+    assert attributes_of(hass, FRIDGE_ALERT)["compartment"] == "fridge"
+    assert state_of(hass, FRIDGE_ALARM) == "off"
+    assert state_of(hass, "binary_sensor.fridge_freezer_fridge_door") == "off"
+
+
+async def test_appliance_alerts(
+    hass: HomeAssistant,
+    *,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    kitchen: SmartKitchenClient,
+    service_calls: list[ServiceCall],
+    init_integration: MockConfigEntry,
+) -> None:
+    """A preheated oven and a finished dishwasher raise their alerts on their own entities."""
+    dishwasher = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, "dishwasher-1"), init_integration.entry_id
+    )
+    assert dishwasher is not None
+    # The dishwasher has no compartments, so its trigger has no subtype.
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: {
+                "triggers": {
+                    "platform": "device",
+                    "domain": DOMAIN,
+                    "device_id": dishwasher.id,
+                    "type": "program_finished",
+                },
+                "actions": {
+                    "action": "test.automation",
+                    "data_template": {"message": "{{ trigger.event.data.message }}"},
+                },
+            }
+        },
+    )
+
+    mark = stream.mark()
+    await kitchen.send_command("oven-1", "set_mode", "lower", mode="defrost")
+    await kitchen.send_command("dishwasher-1", "start", program="quick")
+    await server.tick(30)
+    await stream.wait_for(is_alert("program_finished"), mark)
+
+    assert state_of(hass, "sensor.double_oven_lower_status") == "ready"
+    assert (
+        attributes_of(hass, "event.double_oven_alert")["event_type"] == "preheat_done"
+    )
+    assert attributes_of(hass, "event.double_oven_alert")["compartment"] == "lower"
+    assert (
+        attributes_of(hass, "event.dishwasher_alert")["event_type"]
+        == "program_finished"
+    )
+    assert attributes_of(hass, "event.dishwasher_alert")["compartment"] is None
+    assert state_of(hass, "event.fridge_freezer_alert") == "unknown"
+    await hass.async_block_till_done()
+    assert [call.data for call in service_calls if call.domain == "test"] == [
+        {"message": "Dishwasher has finished the quick program"}
+    ]
+
+
+async def test_alerts_the_entities_do_not_know(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Alert types of a newer server only go to the bus; alerts of unknown appliances nowhere."""
+    coordinator = init_integration.runtime_data
+    bus_events = async_capture_events(hass, EVENT_SMART_KITCHEN)
+    now = datetime.now(UTC)
+    for device_id in ("oven-1", "oven-99"):
+        coordinator._async_handle_event(
+            Alert(
+                id=1000,
+                device_id=device_id,
+                device_type=DeviceType.OVEN,
+                compartment="upper",
+                alert_type="self_cleaning_done",
+                message="The oven cleaned itself",
+                ts=now,
+            )
+        )
+    await hass.async_block_till_done()
+
+    assert state_of(hass, "event.double_oven_alert") == "unknown"
+    assert [event.data["type"] for event in bus_events] == ["self_cleaning_done"]
+
+
+async def test_device_triggers(
+    hass: HomeAssistant,
+    device_registry: dr.DeviceRegistry,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Each appliance offers its alerts as triggers, per compartment where it has them."""
+
+    def triggers_of(device_id: str) -> str:
+        device = device_registry.async_get_device_by_identifier(
+            (DOMAIN, device_id), init_integration.entry_id
+        )
+        assert device is not None
+        return device.id
+
+    async def offered(device_id: str) -> set[tuple[str, str | None]]:
+        triggers = await async_get_device_automations(
+            hass, DeviceAutomationType.TRIGGER, triggers_of(device_id)
+        )
+        return {
+            (trigger["type"], trigger.get("subtype"))
+            for trigger in triggers
+            if trigger["domain"] == DOMAIN
+        }
+
+    assert await offered("fridge-1") == {
+        ("door_open", "fridge"),
+        ("door_open", "freezer"),
+        ("temperature_high", "fridge"),
+        ("temperature_high", "freezer"),
+    }
+    assert await offered("oven-1") == {
+        ("preheat_done", "upper"),
+        ("preheat_done", "lower"),
+    }
+    assert await offered("dishwasher-1") == {("program_finished", None)}
+
+    # The server hub raises no alerts, and an unloaded entry offers nothing.
+    hub = device_registry.async_get_device_by_identifier(
+        (DOMAIN, "smart-kitchen-demo"), init_integration.entry_id
+    )
+    assert hub is not None
+    assert not [
+        trigger
+        for trigger in await async_get_device_automations(
+            hass, DeviceAutomationType.TRIGGER, hub.id
+        )
+        if trigger["domain"] == DOMAIN
+    ]
+    assert await async_get_triggers(hass, "no-such-device") == []
+    fridge_id = triggers_of("fridge-1")
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    assert not [
+        trigger
+        for trigger in await async_get_device_automations(
+            hass, DeviceAutomationType.TRIGGER, fridge_id
+        )
+        if trigger["domain"] == DOMAIN
+    ]

@@ -1,0 +1,368 @@
+"""Commands from numbers, selects and buttons, and how their failures are reported."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
+from homeassistant.components.number import (
+    ATTR_VALUE,
+    DOMAIN as NUMBER_DOMAIN,
+    SERVICE_SET_VALUE,
+)
+from homeassistant.components.select import (
+    ATTR_OPTION,
+    DOMAIN as SELECT_DOMAIN,
+    SERVICE_SELECT_OPTION,
+)
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant, State
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache,
+)
+
+from custom_components.smart_kitchen.api import (
+    SmartKitchenAuthenticationError,
+    SmartKitchenClient,
+    SmartKitchenResponseError,
+)
+from smart_kitchen_server import ServerConfig, SmartKitchenServer
+
+from .conftest import StreamSpy, setup_entry, state_of
+
+UPPER_MODE = "select.double_oven_upper_mode"
+UPPER_TARGET = "number.double_oven_upper_target_temperature"
+LOWER_TARGET = "number.double_oven_lower_target_temperature"
+PROGRAM = "select.dishwasher_program"
+START = "button.dishwasher_start_program"
+PAUSE = "button.dishwasher_pause_program"
+RESUME = "button.dishwasher_resume_program"
+CANCEL = "button.dishwasher_cancel_program"
+
+
+async def set_value(hass: HomeAssistant, entity_id: str, value: float) -> None:
+    """Set a number."""
+    await hass.services.async_call(
+        NUMBER_DOMAIN,
+        SERVICE_SET_VALUE,
+        {ATTR_ENTITY_ID: entity_id, ATTR_VALUE: value},
+        blocking=True,
+    )
+
+
+async def select_option(hass: HomeAssistant, entity_id: str, option: str) -> None:
+    """Select an option."""
+    await hass.services.async_call(
+        SELECT_DOMAIN,
+        SERVICE_SELECT_OPTION,
+        {ATTR_ENTITY_ID: entity_id, ATTR_OPTION: option},
+        blocking=True,
+    )
+
+
+async def press(hass: HomeAssistant, entity_id: str) -> None:
+    """Press a button."""
+    await hass.services.async_call(
+        BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+
+
+def availability(hass: HomeAssistant) -> dict[str, bool]:
+    """Return which dishwasher buttons are available."""
+    return {
+        entity_id: state_of(hass, entity_id) != "unavailable"
+        for entity_id in (START, PAUSE, RESUME, CANCEL)
+    }
+
+
+async def test_oven_commands(
+    hass: HomeAssistant, stream: StreamSpy, init_integration: MockConfigEntry
+) -> None:
+    """A mode and a target temperature go to the oven; the new state arrives by push."""
+    mark = stream.mark()
+    await select_option(hass, UPPER_MODE, "convection")
+    await stream.wait_for_update("oven-1", "upper", mark)
+    assert state_of(hass, UPPER_MODE) == "convection"
+    assert state_of(hass, UPPER_TARGET) == "160"
+
+    mark = stream.mark()
+    await set_value(hass, UPPER_TARGET, 200)
+    await stream.wait_for_update("oven-1", "upper", mark)
+    assert state_of(hass, UPPER_TARGET) == "200"
+
+    mark = stream.mark()
+    await set_value(hass, "number.fridge_freezer_freezer_target_temperature", -20)
+    await stream.wait_for_update("fridge-1", "freezer", mark)
+    assert state_of(hass, "number.fridge_freezer_freezer_target_temperature") == "-20.0"
+
+
+async def test_refused_command(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A command the appliance refuses is the user's to fix, with the server's own words."""
+    with pytest.raises(ServiceValidationError) as err:
+        await set_value(hass, LOWER_TARGET, 200)
+
+    assert err.value.translation_key == "command_refused"
+    assert err.value.translation_placeholders == {
+        "message": "lower is off; choose a mode with set_mode first"
+    }
+    assert state_of(hass, LOWER_TARGET) == "unknown"
+
+
+async def test_dishwasher_program(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    kitchen: SmartKitchenClient,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The program select chooses the next program; the buttons are there when they mean something."""
+    assert state_of(hass, PROGRAM) == "eco"
+    assert availability(hass) == {
+        START: True,
+        PAUSE: False,
+        RESUME: False,
+        CANCEL: False,
+    }
+
+    # Choosing the next program needs no server: it is shown at once.
+    await select_option(hass, PROGRAM, "quick")
+    assert state_of(hass, PROGRAM) == "quick"
+
+    mark = stream.mark()
+    await press(hass, START)
+    await stream.wait_for_update("dishwasher-1", None, mark)
+    assert state_of(hass, "sensor.dishwasher_status") == "running"
+    assert state_of(hass, "sensor.dishwasher_remaining_time") == "30"
+    assert state_of(hass, "sensor.dishwasher_finish_time") != "unknown"
+    assert availability(hass) == {
+        START: False,
+        PAUSE: True,
+        RESUME: False,
+        CANCEL: True,
+    }
+
+    # The running program cannot be swapped.
+    with pytest.raises(ServiceValidationError) as err:
+        await select_option(hass, PROGRAM, "eco")
+    assert err.value.translation_key == "program_running"
+    assert state_of(hass, PROGRAM) == "quick"
+
+    mark = stream.mark()
+    await press(hass, PAUSE)
+    await stream.wait_for_update("dishwasher-1", None, mark)
+    assert state_of(hass, "sensor.dishwasher_status") == "paused"
+    assert state_of(hass, "sensor.dishwasher_finish_time") == "unknown"
+    assert availability(hass) == {
+        START: False,
+        PAUSE: False,
+        RESUME: True,
+        CANCEL: True,
+    }
+
+    mark = stream.mark()
+    await press(hass, RESUME)
+    await stream.wait_for_update("dishwasher-1", None, mark)
+    assert state_of(hass, "sensor.dishwasher_status") == "running"
+
+    mark = stream.mark()
+    await press(hass, CANCEL)
+    await stream.wait_for_update("dishwasher-1", None, mark)
+    assert state_of(hass, "sensor.dishwasher_status") == "idle"
+    assert state_of(hass, "sensor.dishwasher_remaining_time") == "0"
+    assert state_of(hass, PROGRAM) == "quick"
+    assert availability(hass) == {
+        START: True,
+        PAUSE: False,
+        RESUME: False,
+        CANCEL: False,
+    }
+
+
+async def test_start_with_open_door(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    kitchen: SmartKitchenClient,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The dishwasher refuses to start with its door open, and says so."""
+    mark = stream.mark()
+    await kitchen.set_door("dishwasher-1", True)
+    await stream.wait_for_update("dishwasher-1", None, mark)
+
+    with pytest.raises(ServiceValidationError) as err:
+        await press(hass, START)
+    assert err.value.translation_placeholders == {
+        "message": "close the door before starting a program"
+    }
+
+
+async def test_program_restored(
+    hass: HomeAssistant, stream: StreamSpy, mock_config_entry: MockConfigEntry
+) -> None:
+    """The next program chosen before a restart is still the next program after it."""
+    mock_restore_cache(hass, [State(PROGRAM, "intensive")])
+    await setup_entry(hass, mock_config_entry, stream)
+    assert state_of(hass, PROGRAM) == "intensive"
+
+    mark = stream.mark()
+    await press(hass, START)
+    await stream.wait_for_update("dishwasher-1", None, mark)
+    assert state_of(hass, "sensor.dishwasher_remaining_time") == "150"
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "call"),
+    [
+        (UPPER_MODE, lambda hass: select_option(hass, UPPER_MODE, "bake")),
+        (UPPER_TARGET, lambda hass: set_value(hass, UPPER_TARGET, 180)),
+        (START, lambda hass: press(hass, START)),
+    ],
+)
+async def test_server_gone(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    init_integration: MockConfigEntry,
+    entity_id: str,
+    call: Any,
+) -> None:
+    """A command while the server is down fails with a translated connection error."""
+    await server.stop()
+    assert state_of(hass, entity_id) != "unavailable"
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass)
+    assert err.value.translation_key == "communication_error"
+    await init_integration.runtime_data.async_shutdown()
+
+
+async def test_unexpected_answer(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """An answer the protocol does not allow is reported, not swallowed.
+
+    The real server never answers like that, so the client's error is substituted.
+    """
+    with (
+        patch.object(
+            SmartKitchenClient,
+            "send_command",
+            side_effect=SmartKitchenResponseError("Unexpected answer: HTTP 302"),
+        ),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await select_option(hass, UPPER_MODE, "bake")
+    assert err.value.translation_key == "invalid_response"
+    assert err.value.translation_placeholders == {
+        "error": "Unexpected answer: HTTP 302"
+    }
+
+
+class ServerClock:
+    """A server clock that a test can move forward, to expire sessions."""
+
+    def __init__(self) -> None:
+        """Start at the real time."""
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        """Return the server's idea of now."""
+        return datetime.now(UTC) + self.offset
+
+
+@pytest.fixture
+def clock() -> ServerClock:
+    """Return the server's clock."""
+    return ServerClock()
+
+
+@pytest.fixture
+async def server(server_config: ServerConfig, clock: ServerClock) -> SmartKitchenServer:
+    """Run the server on a clock the test controls; sessions live one hour."""
+    server = SmartKitchenServer(
+        replace(server_config, token_lifetime=3600), clock=clock
+    )
+    await server.start(host="127.0.0.1", port=0)
+    yield server
+    await server.stop()
+
+
+async def test_expired_session(
+    hass: HomeAssistant,
+    clock: ServerClock,
+    stream: StreamSpy,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A session that expired while the stream stayed up is renewed for the command."""
+    clock.offset = timedelta(hours=2)
+
+    mark = stream.mark()
+    await select_option(hass, UPPER_MODE, "grill")
+    await stream.wait_for_update("oven-1", "upper", mark)
+    assert state_of(hass, UPPER_MODE) == "grill"
+
+
+async def test_password_changed(
+    hass: HomeAssistant, clock: ServerClock, init_integration: MockConfigEntry
+) -> None:
+    """A session that cannot be renewed any more asks the user for the password."""
+    clock.offset = timedelta(hours=2)
+
+    with (
+        # The demo server cannot change a password, so the refused login is substituted.
+        patch.object(
+            SmartKitchenClient,
+            "login",
+            side_effect=SmartKitchenAuthenticationError("invalid_credentials"),
+        ),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await select_option(hass, UPPER_MODE, "grill")
+    assert err.value.translation_key == "invalid_auth"
+    await hass.async_block_till_done()
+
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_update_entity_is_a_no_op(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Asking a pushed entity to update changes nothing: there is nothing to fetch."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    await hass.services.async_call(
+        "homeassistant",
+        "update_entity",
+        {
+            ATTR_ENTITY_ID: [
+                "sensor.double_oven_upper_temperature",
+                "event.dishwasher_alert",
+            ]
+        },
+        blocking=True,
+    )
+    assert state_of(hass, "sensor.double_oven_upper_temperature") == "21.0"
+
+
+async def test_setup_while_running(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    kitchen: SmartKitchenClient,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Set up while a program runs: it is shown, and stays the next program after it ends."""
+    await kitchen.send_command("dishwasher-1", "start", program="normal")
+    await setup_entry(hass, mock_config_entry, stream)
+    assert state_of(hass, PROGRAM) == "normal"
+    assert state_of(hass, "sensor.dishwasher_remaining_time") == "120"
+
+    mark = stream.mark()
+    await press(hass, CANCEL)
+    await stream.wait_for_update("dishwasher-1", None, mark)
+    assert state_of(hass, PROGRAM) == "normal"
