@@ -1,0 +1,126 @@
+"""Every name, state, icon, error and exception the code refers to has its text in en.json."""
+
+from itertools import chain
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+from homeassistant.components.sensor import SensorDeviceClass
+import pytest
+import yaml
+
+from custom_components.smart_kitchen.binary_sensor import BINARY_SENSORS
+from custom_components.smart_kitchen.button import BUTTONS
+from custom_components.smart_kitchen.const import ALERT_TYPES
+from custom_components.smart_kitchen.event import EVENTS
+from custom_components.smart_kitchen.number import NUMBERS
+from custom_components.smart_kitchen.select import SELECTS
+from custom_components.smart_kitchen.sensor import SENSORS
+
+INTEGRATION = Path(__file__).parents[2] / "custom_components" / "smart_kitchen"
+EN: dict[str, Any] = json.loads((INTEGRATION / "translations" / "en.json").read_text())
+ICONS: dict[str, Any] = json.loads((INTEGRATION / "icons.json").read_text())
+CODE = "\n".join(
+    path.read_text() for path in INTEGRATION.glob("*.py")
+)  # the api/ package speaks no Home Assistant, so only the top level matters
+
+PLATFORMS = {
+    "binary_sensor": BINARY_SENSORS,
+    "button": BUTTONS,
+    "number": NUMBERS,
+    "select": SELECTS,
+    "sensor": SENSORS,
+}
+
+
+def descriptions(platform: str) -> list[Any]:
+    """Return every entity description of a platform."""
+    if platform == "event":
+        return list(EVENTS.values())
+    return list(chain.from_iterable(PLATFORMS[platform].values()))
+
+
+@pytest.mark.parametrize("platform", [*PLATFORMS, "event"])
+def test_entity_names_and_states(platform: str) -> None:
+    """Each translation key has a name, and each state of an enum or select a text."""
+    for description in descriptions(platform):
+        if description.translation_key is None:
+            # Named after its device class (the dishwasher's "Door").
+            assert description.device_class is not None
+            continue
+        entity = EN["entity"][platform][description.translation_key]
+        assert entity["name"]
+        options = getattr(description, "options", None)
+        if (
+            platform == "sensor"
+            and description.device_class is not SensorDeviceClass.ENUM
+        ):
+            options = None
+        if options:
+            assert set(entity["state"]) == set(options)
+        if platform == "event":
+            event_types = entity["state_attributes"]["event_type"]["state"]
+            assert set(description.event_types) <= set(event_types)
+
+
+def test_connection_sensor_name() -> None:
+    """The hub's connectivity sensor has its name."""
+    assert EN["entity"]["binary_sensor"]["server_connection"]["name"]
+
+
+def test_icons_belong_to_translation_keys() -> None:
+    """icons.json only styles entities that exist."""
+    for platform, entities in ICONS["entity"].items():
+        for translation_key in entities:
+            assert translation_key in EN["entity"][platform], (
+                platform,
+                translation_key,
+            )
+
+
+def test_exceptions_and_issues() -> None:
+    """Every translation_key raised or used for a repair issue is translated."""
+    keys = set(re.findall(r'translation_key="(\w+)"', CODE))
+    entity_keys = {
+        description.translation_key
+        for platform in [*PLATFORMS, "event"]
+        for description in descriptions(platform)
+    }
+    exception_keys = keys - entity_keys - {"server_connection"}
+    assert exception_keys
+    for key in exception_keys:
+        assert key in EN["exceptions"] or key in EN["issues"], key
+    assert set(EN["issues"]) <= set(EN["exceptions"])
+
+
+def test_config_flow_texts() -> None:
+    """Every form error and abort reason of the config flow has its text."""
+    flow = (INTEGRATION / "config_flow.py").read_text()
+    errors = set(re.findall(r'errors\["base"\] = "(\w+)"', flow))
+    aborts = set(re.findall(r'reason="(\w+)"', flow))
+    assert errors <= set(EN["config"]["error"])
+    assert aborts <= set(EN["config"]["abort"])
+    assert {"already_configured", "already_in_progress"} <= set(EN["config"]["abort"])
+
+
+def test_device_trigger_texts() -> None:
+    """Every alert type has a trigger text; the known compartments a subtype text."""
+    trigger_types = {alert.value for alerts in ALERT_TYPES.values() for alert in alerts}
+    assert trigger_types == set(EN["device_automation"]["trigger_type"])
+    assert {"upper", "lower", "main", "fridge", "freezer"} == set(
+        EN["device_automation"]["trigger_subtype"]
+    )
+
+
+def test_quality_scale_is_complete() -> None:
+    """Every rule of every tier is marked done or exempt, and an exemption says why."""
+    rules = yaml.safe_load((INTEGRATION / "quality_scale.yaml").read_text())["rules"]
+    # Bronze 20, Silver 10, Gold 21, Platinum 3 (as of Home Assistant 2026.10).
+    assert len(rules) == 54
+    for rule, status in rules.items():
+        if isinstance(status, dict):
+            assert status["status"] == "exempt", rule
+            assert status["comment"].strip(), rule
+        else:
+            assert status == "done", rule
