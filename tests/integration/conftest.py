@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Generator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 from unittest.mock import patch
@@ -91,10 +91,31 @@ def server_config() -> ServerConfig:
     return ServerConfig.demo(tick=None)
 
 
+class ServerClock:
+    """The server's clock: the real time, unless a test stops it or moves it."""
+
+    def __init__(self) -> None:
+        """Start at the real time."""
+        self.offset = timedelta()
+        self.stopped_at: datetime | None = None
+
+    def __call__(self) -> datetime:
+        """Return the server's idea of now (token expiry, message and alert timestamps)."""
+        return (self.stopped_at or datetime.now(UTC)) + self.offset
+
+
 @pytest.fixture
-async def server(server_config: ServerConfig) -> AsyncGenerator[SmartKitchenServer]:
+def server_clock() -> ServerClock:
+    """Return the clock of the test server."""
+    return ServerClock()
+
+
+@pytest.fixture
+async def server(
+    server_config: ServerConfig, server_clock: ServerClock
+) -> AsyncGenerator[SmartKitchenServer]:
     """Run a real Smart Kitchen server in-process on 127.0.0.1."""
-    server = SmartKitchenServer(server_config)
+    server = SmartKitchenServer(server_config, clock=server_clock)
     await server.start(host="127.0.0.1", port=0)
     yield server
     await server.stop()

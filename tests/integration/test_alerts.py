@@ -20,44 +20,17 @@ from custom_components.smart_kitchen.const import DOMAIN, EVENT_SMART_KITCHEN
 from custom_components.smart_kitchen.device_trigger import async_get_triggers
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 
-from .conftest import StreamSpy, attributes_of, release_reconnect, state_of
+from .conftest import ServerClock, StreamSpy, attributes_of, release_reconnect, state_of
 
 FRIDGE_ALERT = "event.fridge_freezer_alert"
 FRIDGE_ALARM = "binary_sensor.fridge_freezer_fridge_door_alarm"
 FREEZER_ALARM = "binary_sensor.fridge_freezer_freezer_door_alarm"
 
 
-class ServerClock:
-    """A server clock that a test can set back, to stamp alerts in the past."""
-
-    def __init__(self) -> None:
-        """Start at the real time."""
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        """Return the server's idea of now."""
-        return datetime.now(UTC) + self.offset
-
-
 @pytest.fixture
 def server_config() -> ServerConfig:
     """Raise the door alert after one tick with the door open, instead of fifteen."""
     return replace(ServerConfig.demo(tick=None), door_alert_ticks=1)
-
-
-@pytest.fixture
-def clock() -> ServerClock:
-    """Return the server's clock."""
-    return ServerClock()
-
-
-@pytest.fixture
-async def server(server_config: ServerConfig, clock: ServerClock) -> SmartKitchenServer:
-    """Run the server on a clock the test controls."""
-    server = SmartKitchenServer(server_config, clock=clock)
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
 
 
 def is_alert(alert_type: str) -> object:
@@ -107,7 +80,7 @@ async def test_door_alert(
     hass: HomeAssistant,
     *,
     server: SmartKitchenServer,
-    clock: ServerClock,
+    server_clock: ServerClock,
     stream: StreamSpy,
     kitchen: SmartKitchenClient,
     service_calls: list[ServiceCall],
@@ -160,9 +133,9 @@ async def test_door_alert(
     # The freezer door is left open while Home Assistant cannot see it.
     mark = stream.mark()
     await server.drop_connections()
-    clock.offset = timedelta(minutes=-10)
+    server_clock.offset = timedelta(minutes=-10)
     await raise_door_alert(server, kitchen, "freezer")
-    clock.offset = timedelta()
+    server_clock.offset = timedelta()
     release_reconnect(hass)
     await stream.wait_for(
         lambda event: is_alert("door_open")(event) and event.compartment == "freezer",

@@ -1,7 +1,7 @@
 """Commands from numbers, selects and buttons, and how their failures are reported."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -34,7 +34,7 @@ from custom_components.smart_kitchen.api import (
 )
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 
-from .conftest import StreamSpy, setup_entry, state_of
+from .conftest import ServerClock, StreamSpy, setup_entry, state_of
 
 UPPER_MODE = "select.double_oven_upper_mode"
 UPPER_TARGET = "number.double_oven_upper_target_temperature"
@@ -264,43 +264,20 @@ async def test_unexpected_answer(
     }
 
 
-class ServerClock:
-    """A server clock that a test can move forward, to expire sessions."""
-
-    def __init__(self) -> None:
-        """Start at the real time."""
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        """Return the server's idea of now."""
-        return datetime.now(UTC) + self.offset
-
-
 @pytest.fixture
-def clock() -> ServerClock:
-    """Return the server's clock."""
-    return ServerClock()
-
-
-@pytest.fixture
-async def server(server_config: ServerConfig, clock: ServerClock) -> SmartKitchenServer:
-    """Run the server on a clock the test controls; sessions live one hour."""
-    server = SmartKitchenServer(
-        replace(server_config, token_lifetime=3600), clock=clock
-    )
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
+def server_config() -> ServerConfig:
+    """Let sessions live one hour, so that moving the server clock expires them."""
+    return replace(ServerConfig.demo(tick=None), token_lifetime=3600)
 
 
 async def test_expired_session(
     hass: HomeAssistant,
-    clock: ServerClock,
+    server_clock: ServerClock,
     stream: StreamSpy,
     init_integration: MockConfigEntry,
 ) -> None:
     """A session that expired while the stream stayed up is renewed for the command."""
-    clock.offset = timedelta(hours=2)
+    server_clock.offset = timedelta(hours=2)
 
     mark = stream.mark()
     await select_option(hass, UPPER_MODE, "grill")
@@ -309,10 +286,10 @@ async def test_expired_session(
 
 
 async def test_password_changed(
-    hass: HomeAssistant, clock: ServerClock, init_integration: MockConfigEntry
+    hass: HomeAssistant, server_clock: ServerClock, init_integration: MockConfigEntry
 ) -> None:
     """A session that cannot be renewed any more asks the user for the password."""
-    clock.offset = timedelta(hours=2)
+    server_clock.offset = timedelta(hours=2)
 
     with (
         # The demo server cannot change a password, so the refused login is substituted.

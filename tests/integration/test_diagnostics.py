@@ -1,6 +1,5 @@
 """Diagnostics of an entry: settings without secrets, the connection and the appliances."""
 
-from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 
 from homeassistant.core import HomeAssistant
@@ -13,19 +12,18 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
-from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from .conftest import ServerClock
 
 # The server stamps every update with this time, so the diagnostics are the same every run.
 SERVER_TIME = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def server(server_config: ServerConfig) -> AsyncGenerator[SmartKitchenServer]:
-    """Run the server on a stopped clock."""
-    server = SmartKitchenServer(server_config, clock=lambda: SERVER_TIME)
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
+def server_clock() -> ServerClock:
+    """Stop the server's clock, so that every update carries the same time."""
+    clock = ServerClock()
+    clock.stopped_at = SERVER_TIME
+    return clock
 
 
 async def test_diagnostics(
