@@ -4,6 +4,7 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
+from dataclasses import replace
 import getpass
 import logging
 import signal
@@ -76,15 +77,7 @@ def load_config(config_file: str | None, tick: float | None) -> ServerConfig:
         else ServerConfig.from_file(config_file)
     )
     if tick is not None:
-        config = ServerConfig(
-            server_id=config.server_id,
-            name=config.name,
-            users=config.users,
-            devices=config.devices,
-            tick=tick,
-            door_alert_ticks=config.door_alert_ticks,
-            token_lifetime=config.token_lifetime,
-        )
+        config = replace(config, tick=tick)
     return config
 
 
