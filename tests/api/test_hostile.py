@@ -517,3 +517,39 @@ async def test_alert_memory_is_bounded(
     # 1 was forgotten when 3 arrived, so its second copy gets through; 3 is still remembered.
     assert [event.id for event in recorder.of(Alert)] == [1, 2, 3, 1]
     assert running.connection.stats.last_alert_id == 3
+
+
+async def test_no_replay_is_asked_before_a_snapshot_marked_the_start(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+) -> None:
+    """Until a snapshot stamped the start, subscribes ask for no history; afterwards for a replay."""
+
+    async def two_subscribes(kitchen: FakeKitchen, ws: web.WebSocketResponse) -> None:
+        await ws.send_json(connected())
+        while (message := await kitchen.next_message(ws)) is not None:
+            await ws.send_json(
+                {"type": "subscribed", "deviceIds": message["deviceIds"]}
+            )
+            if message["deviceIds"]:
+                await ws.send_json(UPDATE)
+                await ws.close(code=1001)
+                return
+
+    kitchen = FakeKitchen([two_subscribes, standard()])
+    url = await kitchen_url(kitchen)
+    client = SmartKitchenClient(url, session)
+    client.token = "t"
+    running = await start_connection(client, device_ids=[])
+    recorder = running.recorder
+    await recorder.wait_until(lambda: recorder.of(Subscribed))
+    running.connection.set_device_ids(["dishwasher-1"])
+    await recorder.wait_until(lambda: len(recorder.of(Subscribed)) == 3)
+    assert [
+        ("lastAlertId" in m, m.get("lastAlertId")) for m in kitchen.subscribes()
+    ] == [
+        (False, None),
+        (False, None),
+        (True, 0),
+    ]

@@ -162,12 +162,12 @@ class SmartKitchenConnection:
         self._last_alert_id: int | None = None
         self._seen_alerts: set[int] = set()
         self._seen_order: deque[int] = deque()
-        # The very first subscription asks for no history; every later one asks for a replay.
-        self._replay_alerts = False
         # Server time of the first snapshot: replayed alerts stamped earlier are history from
         # before this client subscribed (only needed while no alert id is known yet).
         self._history_before: datetime | None = None
         self._history_cutoff_pending = False
+        # After a server restart every alert of the new boot is news, history included.
+        self._replay_all = False
 
         self._reconnects = 0
         self._connections = 0
@@ -396,6 +396,7 @@ class SmartKitchenConnection:
             self._seen_order.clear()
             self._history_before = None
             self._history_cutoff_pending = False
+            self._replay_all = True
         self._boot_id = event.boot_id
         if self._connections:
             self._reconnects += 1
@@ -420,11 +421,14 @@ class SmartKitchenConnection:
             "type": "subscribe",
             "device_ids": list(self._device_ids),
         }
-        if self._replay_alerts:
-            message["last_alert_id"] = self._last_alert_id or 0
+        if self._last_alert_id is not None:
+            message["last_alert_id"] = self._last_alert_id
+        elif self._replay_all or self._history_before is not None:
+            # No alert seen yet: ask for everything buffered; history is dropped by its stamp.
+            message["last_alert_id"] = 0
         else:
-            # Without lastAlertId the server replays nothing: no stale alerts at start-up.
-            self._replay_alerts = True
+            # A fresh client: without lastAlertId the server replays nothing, so no stale alerts
+            # at start-up; the snapshot that follows marks where history ends.
             self._history_cutoff_pending = True
         try:
             await ws.send_str(encode(**message).decode())
