@@ -25,14 +25,8 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenConnection,
     Subscribed,
 )
-from smart_kitchen_server import (
-    DeviceConfig,
-    ServerConfig,
-    SmartKitchenServer,
-    UserConfig,
-)
+from smart_kitchen_server import ServerConfig, SmartKitchenServer
 from smart_kitchen_server.auth import hash_password
-from smart_kitchen_server.models import DeviceType as ServerDeviceType
 
 from .conftest import WAIT, Recorder, StartConnection, TcpProxy, free_port
 
@@ -563,17 +557,16 @@ async def test_secrets_never_reach_the_logs(
     """Neither passwords nor tokens appear in any log line, at any level, through re-logins."""
     caplog.set_level(logging.DEBUG)
     password = "Pw-7f3a9c-never-logged"
-    config = ServerConfig(
-        server_id="secret-kitchen",
-        tick=None,
-        users=(
-            UserConfig(username="cook", password_hash=hash_password(password, n=2**10)),
-        ),
-        devices=(
-            DeviceConfig(
-                id="oven-9", type=ServerDeviceType.OVEN, name="Oven", owner="cook"
-            ),
-        ),
+    config = ServerConfig.from_dict(
+        {
+            "server_id": "secret-kitchen",
+            "users": [
+                {"username": "cook", "password_hash": hash_password(password, n=2**10)}
+            ],
+            "devices": [
+                {"id": "oven-9", "type": "oven", "name": "Oven", "owner": "cook"}
+            ],
+        }
     )
     server = SmartKitchenServer(config)
     await server.start(host="127.0.0.1", port=0)
