@@ -3,6 +3,7 @@
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 
+from freezegun.api import FrozenDateTimeFactory
 import orjson
 import pytest
 
@@ -140,6 +141,15 @@ def test_parse_server_info_and_login() -> None:
     )
     assert "s3cret-token" not in repr(login)
     assert "s3cret-token" not in str(login)
+
+
+def test_timestamps_parse_while_time_is_frozen(freezer: FrozenDateTimeFactory) -> None:
+    """Home Assistant tests freeze time: timestamps must still parse under freezegun's fake datetime."""
+    freezer.move_to("2026-01-01T00:00:00Z")
+    login = parse_login(
+        {"token": "t", "userId": "user-demo", "expiresAt": "2026-01-02T00:00:00Z"}
+    )
+    assert login.expires_at == datetime(2026, 1, 2, tzinfo=UTC)
 
 
 def test_parse_oven_and_dishwasher() -> None:

@@ -302,6 +302,12 @@ def _field_types(cls: type[DataclassInstance]) -> dict[str, Any]:
     return get_type_hints(cls)
 
 
+# Held in a tuple on purpose: freezegun swaps every module-level reference to `datetime` for its fake
+# class while time is frozen, but leaves containers alone. Checking against the real class with
+# issubclass() then matches the annotation whether it resolved to the real or the fake class.
+_TIMESTAMP_TYPES: Final = (datetime,)
+
+
 def _convert(value: object, target: Any, where: str) -> Any:
     """Check one wire value against a model annotation and convert it."""
     if get_origin(target) is UnionType:
@@ -328,7 +334,7 @@ def _convert(value: object, target: Any, where: str) -> Any:
     elif target is str:
         if isinstance(value, str):
             return value
-    elif target is datetime:
+    elif isinstance(target, type) and issubclass(target, _TIMESTAMP_TYPES):
         if isinstance(value, str):
             return _parse_datetime(value, where)
     elif isinstance(target, type) and issubclass(target, StrEnum):
