@@ -211,6 +211,11 @@ class Hub:
         """Return how many connections are subscribed to a device."""
         return len(self._subscribers.get(device_id, ()))
 
+    def last_alert_id(self, user_id: str) -> int:
+        """Return the id of a user's newest alert of this boot (0 before the first one)."""
+        log = self._alerts.get(user_id)
+        return 0 if log is None else log.last_id
+
     def alerts_since(
         self, user_id: str, last_id: int, device_ids: set[str]
     ) -> Iterator[bytes]:

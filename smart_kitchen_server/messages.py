@@ -25,9 +25,9 @@ def connected(user_id: str, server_id: str, boot_id: str) -> dict[str, Any]:
     }
 
 
-def subscribed(device_ids: list[str]) -> dict[str, Any]:
-    """Acknowledge a subscribe with the ids now subscribed."""
-    return {"type": "subscribed", "deviceIds": device_ids}
+def subscribed(device_ids: list[str], last_alert_id: int) -> dict[str, Any]:
+    """Acknowledge a subscribe with the ids now subscribed and the user's newest alert id."""
+    return {"type": "subscribed", "deviceIds": device_ids, "lastAlertId": last_alert_id}
 
 
 def unsubscribed(device_ids: list[str]) -> dict[str, Any]:

@@ -173,7 +173,11 @@ class WebSocketEndpoint:
             )
         self._context.hub.set_subscriptions(connection, accepted)
         # Everything below is queued without awaiting, so no live update can slip in between.
-        connection.send_message(messages.subscribed(accepted))
+        connection.send_message(
+            messages.subscribed(
+                accepted, self._context.hub.last_alert_id(connection.user_id)
+            )
+        )
         now = self._context.clock()
         for device_id in accepted:
             device = devices[device_id]

@@ -76,6 +76,7 @@ async def test_subscribe_snapshot(client: WsClient) -> None:
     assert received[0] == {
         "type": "subscribed",
         "deviceIds": ["oven-1", "fridge-1", "dishwasher-1"],
+        "lastAlertId": 0,
     }
     updates = received[1:]
     assert all(message["type"] == "device_update" for message in updates)
@@ -128,7 +129,11 @@ async def test_subscribe_refuses_foreign_and_unknown_devices(
         "deviceIds": ["fridge-2", "nope"],
         "message": "not your device(s): fridge-2, nope",
     }
-    assert await client.receive() == {"type": "subscribed", "deviceIds": ["oven-1"]}
+    assert await client.receive() == {
+        "type": "subscribed",
+        "deviceIds": ["oven-1"],
+        "lastAlertId": 0,
+    }
     assert len(await client.receive_many(2)) == 2
     await client.barrier()
     assert server.subscriber_count("oven-1") == 1
@@ -140,7 +145,11 @@ async def test_subscribe_only_foreign_devices(client: WsClient) -> None:
     await client.send({"type": "subscribe", "deviceIds": ["fridge-2"]})
 
     assert (await client.receive())["code"] == "forbidden_device"
-    assert await client.receive() == {"type": "subscribed", "deviceIds": []}
+    assert await client.receive() == {
+        "type": "subscribed",
+        "deviceIds": [],
+        "lastAlertId": 0,
+    }
     await client.barrier()
 
 
@@ -322,6 +331,39 @@ async def test_no_replay_without_last_alert_id(
 
     await client.subscribe(["fridge-1"])
     await client.barrier()
+
+
+async def test_subscribed_carries_the_newest_alert_id(
+    connect: Connect,
+    token: str,
+    login: Callable[..., Awaitable[str]],
+    server: SmartKitchenServer,
+    door: Callable[..., Awaitable[Any]],
+) -> None:
+    """`subscribed.lastAlertId` is the user's newest alert id, whatever is subscribed: a cursor for "from now on"."""
+    await fill_alerts(server, door)
+    client = await connect(token)
+
+    # Alerts 1 and 2 are the fridge's; the cursor counts them although the dishwasher is subscribed.
+    (subscribed, _) = await client.subscribe(["dishwasher-1"])
+    assert subscribed == {
+        "type": "subscribed",
+        "deviceIds": ["dishwasher-1"],
+        "lastAlertId": 2,
+    }
+    assert (await client.subscribe([]))[0]["lastAlertId"] == 2
+    # Subscribing with that cursor replays nothing; only later alerts arrive.
+    received = await client.subscribe(["fridge-1"], last_alert_id=2)
+    assert received[0]["lastAlertId"] == 2
+    await client.barrier()
+    await door("fridge-1", "freezer", True)
+    await server.tick(6)
+    alert = (await client.receive_until(lambda m: m["type"] == "alert"))[-1]
+    assert (alert["id"], alert["compartment"]) == (3, "freezer")
+
+    # Ids are per user: another user's cursor starts at 0.
+    alice = await connect(await login("alice"))
+    assert (await alice.subscribe(["fridge-2"]))[0]["lastAlertId"] == 0
 
 
 async def test_reconnect_without_duplicates(
