@@ -24,8 +24,6 @@ async def async_setup_entry(
     coordinator = SmartKitchenCoordinator(hass, entry)
     await coordinator.async_setup()
     entry.runtime_data = coordinator
-    # Runs once the platforms are unloaded: the entities are gone, then the connection goes.
-    entry.async_on_unload(coordinator.async_shutdown)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Started after the entities exist, so the snapshot that follows the subscription lands on them.
     coordinator.async_start()
@@ -35,7 +33,12 @@ async def async_setup_entry(
 async def async_unload_entry(
     hass: HomeAssistant, entry: SmartKitchenConfigEntry
 ) -> bool:
-    """Remove the entities; the connection closes with the entry's unload callbacks."""
+    """Close the connection, then remove the entities.
+
+    In this order no message (a new appliance, say) can add or update entities of a platform that
+    is being unloaded.
+    """
+    await entry.runtime_data.async_shutdown()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

@@ -1,5 +1,6 @@
 """The push coordinator: one server connection, routed to the entities of each appliance."""
 
+import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -110,6 +111,7 @@ class SmartKitchenCoordinator:
         self.offline = False
         self._stale: set[CompartmentKey] = set()
         self._cancel_grace: CALLBACK_TYPE | None = None
+        self._refresh_task: asyncio.Task[None] | None = None
         self._listeners: dict[CompartmentKey | None, list[CALLBACK_TYPE]] = {}
         self._alert_listeners: dict[str, list[AlertListener]] = {}
         self._device_listeners: list[DeviceListener] = []
@@ -251,7 +253,10 @@ class SmartKitchenCoordinator:
         await self.async_shutdown()
 
     async def async_shutdown(self) -> None:
-        """Close the connection and stop every timer; nothing keeps running afterwards."""
+        """Close the connection and stop every timer and task; nothing keeps running afterwards."""
+        # A catch-up of the appliance list would otherwise add entities while they are removed.
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
         await self.connection.close()
         # After close(): its last state change would otherwise start the grace timer again.
         self._async_stop_grace()
@@ -387,7 +392,7 @@ class SmartKitchenCoordinator:
             if self._has_connected:
                 # Appliances added or removed while the connection was down were announced to
                 # nobody; the subscription snapshot covers states, but not the appliance list.
-                self.config_entry.async_create_background_task(
+                self._refresh_task = self.config_entry.async_create_background_task(
                     self.hass,
                     self._async_refresh_devices(),
                     f"{DOMAIN} refresh devices {self.config_entry.title}",

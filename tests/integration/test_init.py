@@ -2,6 +2,7 @@
 
 import asyncio
 from dataclasses import replace
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigEntryState
@@ -43,6 +44,57 @@ async def test_setup_and_unload(
     assert connection.state is ConnectionState.CLOSED
     await server.wait_until(lambda: server.connection_count == 0)
     # The lingering task and timer checks of the test harness prove that nothing else runs.
+
+
+async def test_unload_closes_the_stream_before_the_entities_go(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Nothing can add entities to a platform being unloaded: stream and catch-up stop first.
+
+    The catch-up of the appliance list after a reconnect is held mid-request; unloading must
+    cancel it and close the connection before any platform is unloaded.
+    """
+    coordinator = init_integration.runtime_data
+    refresh_started = asyncio.Event()
+    refresh_cancelled = asyncio.Event()
+
+    async def hold(*_args: object) -> None:
+        refresh_started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            refresh_cancelled.set()
+
+    seen_while_unloading: list[ConnectionState] = []
+    unload_platforms = hass.config_entries.async_unload_platforms
+
+    async def spy_unload_platforms(*args: Any) -> bool:
+        async with asyncio.timeout(WAIT_TIMEOUT):
+            await refresh_cancelled.wait()
+        seen_while_unloading.append(coordinator.connection.state)
+        return await unload_platforms(*args)
+
+    with (
+        patch.object(SmartKitchenClient, "get_devices", side_effect=hold),
+        patch.object(
+            hass.config_entries, "async_unload_platforms", spy_unload_platforms
+        ),
+    ):
+        mark = stream.mark()
+        await server.drop_connections()
+        release_reconnect(hass)
+        await stream.wait_for_snapshot(mark)
+        async with asyncio.timeout(WAIT_TIMEOUT):
+            await refresh_started.wait()
+        assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+
+    assert seen_while_unloading == [ConnectionState.CLOSED]
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    assert state_of(hass, "sensor.dishwasher_status") == "unavailable"
 
 
 async def test_server_unreachable(
