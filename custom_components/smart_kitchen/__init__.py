@@ -2,10 +2,14 @@
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
 from .const import DOMAIN
-from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
+from .coordinator import (
+    SmartKitchenConfigEntry,
+    SmartKitchenCoordinator,
+    unsupported_protocol_issue_id,
+)
 
 PLATFORMS = (
     Platform.BINARY_SENSOR,
@@ -40,6 +44,13 @@ async def async_unload_entry(
     """
     await entry.runtime_data.async_shutdown()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: SmartKitchenConfigEntry
+) -> None:
+    """Delete the entry's repair issue: it would outlive the entry it is about."""
+    ir.async_delete_issue(hass, DOMAIN, unsupported_protocol_issue_id(entry))
 
 
 async def async_remove_config_entry_device(

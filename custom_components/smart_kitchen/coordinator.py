@@ -162,7 +162,7 @@ class SmartKitchenCoordinator:
     @callback
     def _async_check_protocol(self) -> None:
         """Refuse a server speaking another protocol version, with a repair issue saying so."""
-        issue_id = f"unsupported_protocol_{self.config_entry.entry_id}"
+        issue_id = unsupported_protocol_issue_id(self.config_entry)
         if self.server_info.protocol == SUPPORTED_PROTOCOL:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
@@ -484,6 +484,11 @@ class SmartKitchenCoordinator:
         self.connection.set_device_ids(tuple(self.devices))
         if device_entry := self.async_device_entry(device_id):
             dr.async_get(self.hass).async_remove_device(device_entry.id)
+
+
+def unsupported_protocol_issue_id(entry: ConfigEntry) -> str:
+    """Return the id of the repair issue about an entry's server speaking another protocol."""
+    return f"unsupported_protocol_{entry.entry_id}"
 
 
 @callback

@@ -26,6 +26,10 @@ from smart_kitchen_server import ServerConfig, SmartKitchenServer
 from .conftest import WAIT_TIMEOUT, StreamSpy, release_reconnect, state_of
 
 GET_INFO = "custom_components.smart_kitchen.coordinator.SmartKitchenClient.get_info"
+# What a newer server would answer; the real server speaks protocol 1.
+NEWER_SERVER = ServerInfo(
+    server_id="smart-kitchen-demo", name="Demo Kitchen", version="9.0", protocol=2
+)
 
 
 async def test_setup_and_unload(
@@ -159,10 +163,7 @@ async def test_unsupported_protocol(
     The real server speaks protocol 1, so a newer server's answer is substituted.
     """
     mock_config_entry.add_to_hass(hass)
-    future = ServerInfo(
-        server_id="smart-kitchen-demo", name="Demo Kitchen", version="9.0", protocol=2
-    )
-    with patch(GET_INFO, return_value=future):
+    with patch(GET_INFO, return_value=NEWER_SERVER):
         await hass.config_entries.async_setup(mock_config_entry.entry_id)
     assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
     issue_id = f"unsupported_protocol_{mock_config_entry.entry_id}"
@@ -179,6 +180,23 @@ async def test_unsupported_protocol(
     await hass.config_entries.async_reload(mock_config_entry.entry_id)
     await stream.wait_for_snapshot(mark)
     assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_unsupported_protocol_issue_goes_with_the_entry(
+    hass: HomeAssistant,
+    issue_registry: ir.IssueRegistry,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Removing an entry that never loaded removes its repair issue too."""
+    mock_config_entry.add_to_hass(hass)
+    with patch(GET_INFO, return_value=NEWER_SERVER):
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    issue_id = f"unsupported_protocol_{mock_config_entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    await hass.config_entries.async_remove(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
