@@ -189,7 +189,10 @@ async def test_watch_prints_events_until_stopped(server: SmartKitchenServer) -> 
         lines[0]
         == "ConnectionStateChanged state=connecting, reason=None, retry_at=None"
     )
-    assert "Subscribed device_ids=[oven-1, fridge-1, dishwasher-1]" in lines
+    assert (
+        "Subscribed device_ids=[oven-1, fridge-1, dishwasher-1], last_alert_id=0"
+        in lines
+    )
     assert (
         lines[-1] == "ConnectionStateChanged state=closed, reason=None, retry_at=None"
     )

@@ -9,6 +9,7 @@ import pytest
 
 from custom_components.smart_kitchen.api import (
     Alert,
+    AlertCursor,
     AlertType,
     Connected,
     ConnectionState,
@@ -84,7 +85,7 @@ async def test_snapshot_on_connect(
         server.boot_id,
     )
     assert recorder.of(Subscribed) == [
-        Subscribed(device_ids=("oven-1", "fridge-1", "dishwasher-1"))
+        Subscribed(device_ids=("oven-1", "fridge-1", "dishwasher-1"), last_alert_id=0)
     ]
     assert set(updates(recorder)) == SNAPSHOT
 
@@ -407,7 +408,9 @@ async def test_device_ids_set_before_run(
     task = asyncio.create_task(connection.run())
     try:
         await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 2)
-        assert recorder.of(Subscribed) == [Subscribed(device_ids=("fridge-1",))]
+        assert recorder.of(Subscribed) == [
+            Subscribed(device_ids=("fridge-1",), last_alert_id=0)
+        ]
     finally:
         await connection.close()
         await task
@@ -603,3 +606,83 @@ async def test_secrets_never_reach_the_logs(
     text = caplog.text + repr(connection) + repr(client) + repr(recorder.events)
     for secret in (password, "Wrong-pw-0b1e", *tokens):
         assert secret not in text
+
+
+async def raise_three_alerts(
+    client: SmartKitchenClient, server: SmartKitchenServer
+) -> None:
+    """Raise alerts 1 (fridge temperature_high), 2 (fridge door_open) and 3 (program_finished)."""
+    await client.set_door("fridge-1", open=True, compartment="fridge")
+    await server.tick(16)
+    await client.set_door("fridge-1", open=False, compartment="fridge")
+    await finish_dishwasher(client, server)
+
+
+async def test_fresh_client_gets_no_history_and_a_cursor(
+    server: SmartKitchenServer,
+    demo_client: SmartKitchenClient,
+    start_connection: StartConnection,
+) -> None:
+    """Without a cursor nothing old is delivered; `subscribed` sets the cursor, alerts advance it."""
+    await raise_three_alerts(demo_client, server)
+    running = await start_connection(demo_client)
+    connection, recorder = running.connection, running.recorder
+    assert connection.alert_cursor is None
+    await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 5)
+    assert connection.alert_cursor == AlertCursor(server.boot_id, 3)
+
+    await demo_client.send_command("oven-1", "set_mode", "upper", mode="bake")
+    await server.tick(16)
+    await recorder.wait_until(lambda: recorder.of(Alert))
+    assert alert_ids(recorder) == [4]
+    assert connection.alert_cursor == AlertCursor(server.boot_id, 4)
+    assert connection.stats.last_alert_id == 4
+
+
+async def test_resume_after_a_restart_of_the_client(
+    server: SmartKitchenServer,
+    demo_client: SmartKitchenClient,
+    start_connection: StartConnection,
+) -> None:
+    """A persisted cursor of the same boot replays exactly what was raised after it."""
+    first = await start_connection(demo_client)
+    await first.recorder.wait_until(lambda: first.recorder.of(Subscribed))
+    await demo_client.set_door("fridge-1", open=True, compartment="fridge")
+    await server.tick(11)
+    await first.recorder.wait_until(lambda: alert_ids(first.recorder) == [1])
+    # The cursor is current when the alert is delivered, so a callback can persist it.
+    seen_in_callback: list[AlertCursor | None] = []
+    first.recorder.hook = lambda event: (
+        seen_in_callback.append(first.connection.alert_cursor)
+        if isinstance(event, Alert)
+        else None
+    )
+    await server.tick(5)
+    await first.recorder.wait_until(lambda: alert_ids(first.recorder) == [1, 2])
+    assert seen_in_callback == [AlertCursor(server.boot_id, 2)]
+    cursor = AlertCursor(server.boot_id, 1)
+    await first.connection.close()
+
+    # While "Home Assistant restarts", the dishwasher finishes: alert 3.
+    await finish_dishwasher(demo_client, server)
+    second = await start_connection(demo_client, alert_cursor=cursor)
+    assert second.connection.alert_cursor == cursor
+    await second.recorder.wait_until(lambda: alert_ids(second.recorder) == [2, 3])
+    assert second.connection.alert_cursor == AlertCursor(server.boot_id, 3)
+    (subscribe_answer,) = second.recorder.of(Subscribed)
+    assert subscribe_answer.last_alert_id == 3
+
+
+async def test_resume_with_a_cursor_of_another_boot(
+    server: SmartKitchenServer,
+    demo_client: SmartKitchenClient,
+    start_connection: StartConnection,
+) -> None:
+    """A cursor from before a server restart replays everything the new boot buffered."""
+    await raise_three_alerts(demo_client, server)
+    running = await start_connection(
+        demo_client, alert_cursor=AlertCursor("an-old-boot", 2)
+    )
+    recorder = running.recorder
+    await recorder.wait_until(lambda: alert_ids(recorder) == [1, 2, 3])
+    assert running.connection.alert_cursor == AlertCursor(server.boot_id, 3)

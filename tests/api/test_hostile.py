@@ -519,19 +519,31 @@ async def test_alert_memory_is_bounded(
     assert running.connection.stats.last_alert_id == 3
 
 
-async def test_no_replay_is_asked_before_a_snapshot_marked_the_start(
+@pytest.mark.parametrize(
+    ("newest", "expected"),
+    [
+        # The server's cursor is taken even while subscribed to nothing, and kept across reconnects.
+        (7, [(False, None), (True, 7), (True, 7)]),
+        # A server that predates subscribed.lastAlertId: no replay is asked until an alert gave an id.
+        (None, [(False, None), (False, None), (False, None)]),
+    ],
+)
+async def test_first_cursor_comes_from_subscribed(
     kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
     session: aiohttp.ClientSession,
     start_connection: StartConnection,
+    newest: int | None,
+    expected: list[tuple[bool, int | None]],
 ) -> None:
-    """Until a snapshot stamped the start, subscribes ask for no history; afterwards for a replay."""
+    """A fresh client asks for no history and resumes from the `lastAlertId` of `subscribed`."""
 
     async def two_subscribes(kitchen: FakeKitchen, ws: web.WebSocketResponse) -> None:
         await ws.send_json(connected())
         while (message := await kitchen.next_message(ws)) is not None:
-            await ws.send_json(
-                {"type": "subscribed", "deviceIds": message["deviceIds"]}
-            )
+            subscribed = {"type": "subscribed", "deviceIds": message["deviceIds"]}
+            if newest is not None:
+                subscribed["lastAlertId"] = newest
+            await ws.send_json(subscribed)
             if message["deviceIds"]:
                 await ws.send_json(UPDATE)
                 await ws.close(code=1001)
@@ -548,8 +560,4 @@ async def test_no_replay_is_asked_before_a_snapshot_marked_the_start(
     await recorder.wait_until(lambda: len(recorder.of(Subscribed)) == 3)
     assert [
         ("lastAlertId" in m, m.get("lastAlertId")) for m in kitchen.subscribes()
-    ] == [
-        (False, None),
-        (False, None),
-        (True, 0),
-    ]
+    ] == expected

@@ -14,6 +14,7 @@ from .exceptions import (
 )
 from .models import (
     Alert,
+    AlertCursor,
     AlertType,
     ApplianceState,
     Connected,
@@ -41,6 +42,7 @@ from .models import (
 
 __all__ = [
     "Alert",
+    "AlertCursor",
     "AlertType",
     "ApplianceState",
     "Backoff",

@@ -19,14 +19,15 @@ from .exceptions import (
 )
 from .models import (
     Alert,
+    AlertCursor,
     Connected,
     ConnectionState,
     ConnectionStateChanged,
     ConnectionStats,
     DeviceAdded,
     DeviceRemoved,
-    DeviceUpdate,
     Event,
+    Subscribed,
     encode,
     parse_message,
 )
@@ -136,6 +137,7 @@ class SmartKitchenConnection:
         backoff_reset_after: float = BACKOFF_RESET_AFTER,
         rand: Callable[[], float] = random.random,
         max_message_size: int = MAX_MESSAGE_SIZE,
+        alert_cursor: AlertCursor | None = None,
     ) -> None:
         """Store what is needed to (re)connect; nothing happens before run()."""
         self._client = client
@@ -159,15 +161,17 @@ class SmartKitchenConnection:
 
         # Alert bookkeeping, per server boot (alert ids restart at 1 when the server restarts).
         self._boot_id: str | None = None
+        # The lastAlertId of the next subscribe; None (no replay) until `subscribed` told a fresh
+        # client where history ends.
+        self._cursor: int | None = None
+        if alert_cursor is not None:
+            # A different bootId on `connected` turns this into "everything of the new boot".
+            self._boot_id = alert_cursor.boot_id
+            self._cursor = alert_cursor.last_alert_id
+        # The highest id delivered (for stats only).
         self._last_alert_id: int | None = None
         self._seen_alerts: set[int] = set()
         self._seen_order: deque[int] = deque()
-        # Server time of the first snapshot: replayed alerts stamped earlier are history from
-        # before this client subscribed (only needed while no alert id is known yet).
-        self._history_before: datetime | None = None
-        self._history_cutoff_pending = False
-        # After a server restart every alert of the new boot is news, history included.
-        self._replay_all = False
 
         self._reconnects = 0
         self._connections = 0
@@ -194,6 +198,13 @@ class SmartKitchenConnection:
     def device_ids(self) -> tuple[str, ...]:
         """Return the ids the connection subscribes to."""
         return self._device_ids
+
+    @property
+    def alert_cursor(self) -> AlertCursor | None:
+        """Return where to resume after the last delivered alert (None before the first `subscribed`)."""
+        if self._boot_id is None or self._cursor is None:
+            return None
+        return AlertCursor(self._boot_id, self._cursor)
 
     @property
     def stats(self) -> ConnectionStats:
@@ -391,12 +402,10 @@ class SmartKitchenConnection:
         """Take over a new stream: reset alert memory on a new server boot, report CONNECTED."""
         if self._boot_id is not None and event.boot_id != self._boot_id:
             # The server restarted: alert ids start over, and every alert of the new boot is news.
+            self._cursor = 0
             self._last_alert_id = None
             self._seen_alerts.clear()
             self._seen_order.clear()
-            self._history_before = None
-            self._history_cutoff_pending = False
-            self._replay_all = True
         self._boot_id = event.boot_id
         if self._connections:
             self._reconnects += 1
@@ -416,20 +425,15 @@ class SmartKitchenConnection:
             await self._send_subscribe(ws)
 
     async def _send_subscribe(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        """Send the current subscription with the last alert id seen, so missed alerts replay."""
+        """Send the current subscription with the alert cursor, so missed alerts replay."""
         message: dict[str, object] = {
             "type": "subscribe",
             "device_ids": list(self._device_ids),
         }
-        if self._last_alert_id is not None:
-            message["last_alert_id"] = self._last_alert_id
-        elif self._replay_all or self._history_before is not None:
-            # No alert seen yet: ask for everything buffered; history is dropped by its stamp.
-            message["last_alert_id"] = 0
-        else:
-            # A fresh client: without lastAlertId the server replays nothing, so no stale alerts
-            # at start-up; the snapshot that follows marks where history ends.
-            self._history_cutoff_pending = True
+        if self._cursor is not None:
+            message["last_alert_id"] = self._cursor
+        # Else a fresh client: without lastAlertId the server replays nothing (no stale alerts at
+        # start-up), and its `subscribed` says where history ends.
         try:
             await ws.send_str(encode(**message).decode())
         except (aiohttp.ClientError, ConnectionError) as err:
@@ -443,12 +447,13 @@ class SmartKitchenConnection:
 
     def _dispatch(self, event: Event) -> None:
         """Apply what an event means to the connection itself, then deliver it."""
-        if self._history_cutoff_pending and isinstance(event, DeviceUpdate | Alert):
-            # The snapshot follows the first subscription at once, so its stamp marks the start.
-            self._history_before = event.ts
-            self._history_cutoff_pending = False
-        if isinstance(event, Alert):
-            if event.id in self._seen_alerts or self._is_history(event):
+        if isinstance(event, Subscribed):
+            if self._cursor is None:
+                # Only a fresh client takes the server's newest id: "alerts from now on". A known
+                # cursor must stay put until the replay that follows has been delivered.
+                self._cursor = event.last_alert_id
+        elif isinstance(event, Alert):
+            if event.id in self._seen_alerts:
                 return
             self._remember_alert(event.id)
             self._alerts += 1
@@ -462,22 +467,16 @@ class SmartKitchenConnection:
             )
         self._emit(event)
 
-    def _is_history(self, alert: Alert) -> bool:
-        """Tell whether a replayed alert predates this client's first subscription."""
-        return (
-            self._last_alert_id is None
-            and self._history_before is not None
-            and alert.ts < self._history_before
-        )
-
     def _remember_alert(self, alert_id: int) -> None:
-        """Remember a delivered alert id (a bounded memory) and advance lastAlertId."""
+        """Remember a delivered alert id (a bounded memory) and advance the cursor."""
         self._seen_alerts.add(alert_id)
         self._seen_order.append(alert_id)
         if len(self._seen_order) > ALERT_MEMORY:
             self._seen_alerts.discard(self._seen_order.popleft())
         if self._last_alert_id is None or alert_id > self._last_alert_id:
             self._last_alert_id = alert_id
+        if self._cursor is None or alert_id > self._cursor:
+            self._cursor = alert_id
 
     async def _next_event(self, ws: aiohttp.ClientWebSocketResponse) -> Event | None:
         """Return the next event (None for a skipped message); raise when the link ends."""

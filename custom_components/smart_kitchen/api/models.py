@@ -185,6 +185,8 @@ class Subscribed:
     """The server confirmed the subscription (`subscribed`); the snapshot follows."""
 
     device_ids: tuple[str, ...]
+    # The user's newest alert id of this boot (0: none yet); None from servers that predate it.
+    last_alert_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -269,6 +271,15 @@ class ConnectionStats:
     last_alert_id: int | None = None
     last_disconnect_reason: str | None = None
     next_retry_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCursor:
+    """Where an alert stream stands: the last alert handled in one server boot (persist it to resume)."""
+
+    boot_id: str
+    # 0: no alert of that boot handled yet, so resuming replays everything the boot buffered.
+    last_alert_id: int
 
 
 # The single mapping of Python field names to wire names; a field not listed is spelled the same.
