@@ -201,6 +201,8 @@ def test_numbers_are_read_leniently_but_typed() -> None:
         current_temperature=4.0, target_temperature=4.0, door_open=True
     )
     assert isinstance(state.current_temperature, float)
+    # The wire's whole-number setpoint is held as a float (see docs/client.md).
+    assert isinstance(state.target_temperature, float)
     oven = parse_device(
         {**OVEN, "compartments": {"upper": {**OVEN_STATE, "targetTemperature": 180.0}}}
     )
