@@ -122,7 +122,13 @@ async def server(
 
 
 @pytest.fixture
-def mock_config_entry(server: SmartKitchenServer) -> MockConfigEntry:
+def password() -> str:
+    """Return the demo user's password, as the entry stores it."""
+    return "demo"
+
+
+@pytest.fixture
+def mock_config_entry(server: SmartKitchenServer, password: str) -> MockConfigEntry:
     """Return the entry of the demo user on the test server."""
     return MockConfigEntry(
         domain=DOMAIN,
@@ -131,7 +137,7 @@ def mock_config_entry(server: SmartKitchenServer) -> MockConfigEntry:
         data={
             CONF_URL: server.url,
             CONF_USERNAME: "demo",
-            CONF_PASSWORD: "demo",
+            CONF_PASSWORD: password,
             CONF_VERIFY_SSL: True,
         },
     )

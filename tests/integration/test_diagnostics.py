@@ -1,6 +1,8 @@
 """Diagnostics of an entry: settings without secrets, the connection and the appliances."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
+import json
 
 from homeassistant.core import HomeAssistant
 import pytest
@@ -12,10 +14,39 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
+from custom_components.smart_kitchen.coordinator import SmartKitchenCoordinator
+from smart_kitchen_server import ServerConfig
+from smart_kitchen_server.auth import hash_password
+
 from .conftest import ServerClock
 
 # The server stamps every update with this time, so the diagnostics are the same every run.
 SERVER_TIME = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+# Unlike the demo's, this password is spelled nowhere else, so finding it anywhere is a leak.
+SECRET = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def password() -> str:
+    """Store a password that differs from the username."""
+    return SECRET
+
+
+@pytest.fixture
+def server_config() -> ServerConfig:
+    """Give the demo user that password."""
+    config = ServerConfig.demo(tick=None)
+    return replace(
+        config,
+        users=tuple(
+            replace(user, password_hash=hash_password(SECRET))
+            if user.username == "demo"
+            else user
+            for user in config.users
+        ),
+    )
 
 
 @pytest.fixture
@@ -32,13 +63,21 @@ async def test_diagnostics(
     snapshot: SnapshotAssertion,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Diagnostics show the connection and the appliances, and never the password."""
+    """Diagnostics show the connection and the appliances, and never the password or token."""
     diagnostics = await get_diagnostics_for_config_entry(
         hass, hass_client, init_integration
     )
 
     assert diagnostics["entry"]["data"]["password"] == "**REDACTED**"
-    assert "demo" not in str(diagnostics["entry"]["data"]["password"])
+    coordinator: SmartKitchenCoordinator = init_integration.runtime_data
+    assert coordinator.client.token is not None
+    dump = json.dumps(diagnostics)
+    assert SECRET not in dump
+    assert coordinator.client.token not in dump
+    # What the coordinator holds may end up in a log line by its repr.
+    for held in (coordinator.client, coordinator.connection):
+        assert SECRET not in repr(held)
+        assert coordinator.client.token not in repr(held)
     # The URL carries the test server's random port; the stats times are the client's clock.
     assert diagnostics == snapshot(
         exclude=props("url", "last_message_at", "connected_since")
