@@ -5,15 +5,13 @@ from dataclasses import dataclass
 from typing import Any, override
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import DeviceType, DishwasherStatus
-from .coordinator import Compartment, SmartKitchenConfigEntry
+from .coordinator import Compartment
 from .entity import (
     SmartKitchenCompartmentEntity,
     SmartKitchenEntityDescription,
-    async_setup_appliance_entities,
+    appliance_platform_setup,
 )
 from .helpers import smart_kitchen_command
 
@@ -75,17 +73,6 @@ BUTTONS: dict[DeviceType, tuple[SmartKitchenButtonEntityDescription, ...]] = {
 }
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: SmartKitchenConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Set up the buttons of every dishwasher."""
-    async_setup_appliance_entities(
-        entry, async_add_entities, BUTTONS, SmartKitchenButtonEntity
-    )
-
-
 class SmartKitchenButtonEntity(SmartKitchenCompartmentEntity, ButtonEntity):
     """A button of an appliance."""
 
@@ -102,3 +89,7 @@ class SmartKitchenButtonEntity(SmartKitchenCompartmentEntity, ButtonEntity):
     async def async_press(self) -> None:
         """Send the command; the new state arrives by push."""
         await self.entity_description.press_fn(self)
+
+
+# The entities of every appliance, added at setup and whenever an appliance appears.
+async_setup_entry = appliance_platform_setup(BUTTONS, SmartKitchenButtonEntity)

@@ -1,12 +1,12 @@
 """The base entity of every appliance entity, and how platforms add them."""
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, override
 
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import BaseCoordinatorEntity
 
@@ -128,6 +128,31 @@ class SmartKitchenCompartmentEntity(SmartKitchenEntity):
         )
 
 
+type SetupEntryFn = Callable[
+    [HomeAssistant, SmartKitchenConfigEntry, AddConfigEntryEntitiesCallback],
+    Coroutine[Any, Any, None],
+]
+
+
+@callback
+def async_add_appliance_entities(
+    entry: SmartKitchenConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    entities_fn: Callable[[Device], Iterable[Entity]],
+) -> None:
+    """Add the entities of every appliance now, and of every appliance that appears later."""
+    coordinator = entry.runtime_data
+
+    @callback
+    def async_add_devices(devices: Iterable[Device]) -> None:
+        async_add_entities(
+            entity for device in devices for entity in entities_fn(device)
+        )
+
+    async_add_devices(coordinator.devices.values())
+    entry.async_on_unload(coordinator.async_add_device_listener(async_add_devices))
+
+
 @callback
 def async_setup_appliance_entities[DescriptionT: SmartKitchenEntityDescription](
     entry: SmartKitchenConfigEntry,
@@ -138,18 +163,37 @@ def async_setup_appliance_entities[DescriptionT: SmartKitchenEntityDescription](
         SmartKitchenCompartmentEntity,
     ],
 ) -> None:
-    """Add the entities of every appliance now, and of every appliance that appears later."""
+    """Add an entity per description and compartment of every appliance, now and later."""
     coordinator = entry.runtime_data
-
-    @callback
-    def async_add_devices(devices: Iterable[Device]) -> None:
-        async_add_entities(
+    async_add_appliance_entities(
+        entry,
+        async_add_entities,
+        lambda device: (
             entity_class(coordinator, device, compartment, description)
-            for device in devices
             for compartment in device.states
             for description in descriptions.get(device.type, ())
             if description.exists_fn(compartment)
+        ),
+    )
+
+
+def appliance_platform_setup[DescriptionT: SmartKitchenEntityDescription](
+    descriptions: Mapping[DeviceType, tuple[DescriptionT, ...]],
+    entity_class: Callable[
+        [SmartKitchenCoordinator, Device, str | None, DescriptionT],
+        SmartKitchenCompartmentEntity,
+    ],
+) -> SetupEntryFn:
+    """Return the `async_setup_entry` of a platform made only of described appliance entities."""
+
+    async def async_setup_entry(
+        hass: HomeAssistant,
+        entry: SmartKitchenConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        """Set up the described entities of every appliance, now and when one appears."""
+        async_setup_appliance_entities(
+            entry, async_add_entities, descriptions, entity_class
         )
 
-    async_add_devices(coordinator.devices.values())
-    entry.async_on_unload(coordinator.async_add_device_listener(async_add_devices))
+    return async_setup_entry

@@ -1,6 +1,5 @@
 """Alerts of Smart Kitchen appliances as event entities."""
 
-from collections.abc import Iterable
 from typing import override
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
@@ -10,7 +9,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import Alert, Device, DeviceType
 from .const import ALERT_TYPES, ATTR_COMPARTMENT, ATTR_LATE, ATTR_MESSAGE
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
-from .entity import SmartKitchenEntity, device_info
+from .entity import SmartKitchenEntity, async_add_appliance_entities, device_info
 
 # The server pushes every alert; nothing is polled.
 PARALLEL_UPDATES = 0
@@ -32,15 +31,11 @@ async def async_setup_entry(
 ) -> None:
     """Set up the alert entity of every appliance, now and when one appears."""
     coordinator = entry.runtime_data
-
-    @callback
-    def async_add_devices(devices: Iterable[Device]) -> None:
-        async_add_entities(
-            SmartKitchenAlertEntity(coordinator, device) for device in devices
-        )
-
-    async_add_devices(coordinator.devices.values())
-    entry.async_on_unload(coordinator.async_add_device_listener(async_add_devices))
+    async_add_appliance_entities(
+        entry,
+        async_add_entities,
+        lambda device: [SmartKitchenAlertEntity(coordinator, device)],
+    )
 
 
 class SmartKitchenAlertEntity(SmartKitchenEntity, EventEntity):

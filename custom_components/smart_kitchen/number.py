@@ -10,15 +10,13 @@ from homeassistant.components.number import (
     NumberEntityDescription,
 )
 from homeassistant.const import UnitOfTemperature
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ApplianceState, DeviceType, FridgeState, OvenState
-from .coordinator import Compartment, SmartKitchenConfigEntry
+from .coordinator import Compartment
 from .entity import (
     SmartKitchenCompartmentEntity,
     SmartKitchenEntityDescription,
-    async_setup_appliance_entities,
+    appliance_platform_setup,
 )
 from .helpers import smart_kitchen_command
 
@@ -82,17 +80,6 @@ NUMBERS: dict[DeviceType, tuple[SmartKitchenNumberEntityDescription[Any], ...]] 
 }
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: SmartKitchenConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Set up the target temperatures of every oven and fridge."""
-    async_setup_appliance_entities(
-        entry, async_add_entities, NUMBERS, SmartKitchenNumberEntity
-    )
-
-
 class SmartKitchenNumberEntity(SmartKitchenCompartmentEntity, NumberEntity):
     """A setting of an appliance compartment."""
 
@@ -109,3 +96,7 @@ class SmartKitchenNumberEntity(SmartKitchenCompartmentEntity, NumberEntity):
     async def async_set_native_value(self, value: float) -> None:
         """Send the new value; the new state arrives by push."""
         await self.entity_description.set_fn(self, value)
+
+
+# The entities of every appliance, added at setup and whenever an appliance appears.
+async_setup_entry = appliance_platform_setup(NUMBERS, SmartKitchenNumberEntity)

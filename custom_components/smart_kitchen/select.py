@@ -5,9 +5,7 @@ from dataclasses import dataclass
 from typing import Any, override
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
-from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
 from .api import (
@@ -20,11 +18,11 @@ from .api import (
     OvenState,
 )
 from .const import DOMAIN
-from .coordinator import Compartment, SmartKitchenConfigEntry
+from .coordinator import Compartment
 from .entity import (
     SmartKitchenCompartmentEntity,
     SmartKitchenEntityDescription,
-    async_setup_appliance_entities,
+    appliance_platform_setup,
 )
 from .helpers import smart_kitchen_command
 
@@ -104,17 +102,6 @@ SELECTS: dict[DeviceType, tuple[SmartKitchenSelectEntityDescription[Any], ...]] 
 }
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: SmartKitchenConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Set up the selects of every oven and dishwasher."""
-    async_setup_appliance_entities(
-        entry, async_add_entities, SELECTS, SmartKitchenSelectEntity
-    )
-
-
 class SmartKitchenSelectEntity(
     SmartKitchenCompartmentEntity, SelectEntity, RestoreEntity
 ):
@@ -145,3 +132,7 @@ class SmartKitchenSelectEntity(
         """Select an option; an appliance's answer arrives by push, a local choice shows at once."""
         await self.entity_description.select_fn(self, option)
         self.async_write_state_if_changed()
+
+
+# The entities of every appliance, added at setup and whenever an appliance appears.
+async_setup_entry = appliance_platform_setup(SELECTS, SmartKitchenSelectEntity)

@@ -12,8 +12,6 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, UnitOfTemperature, UnitOfTime
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .api import (
@@ -25,11 +23,11 @@ from .api import (
     OvenState,
     OvenStatus,
 )
-from .coordinator import Compartment, SmartKitchenConfigEntry
+from .coordinator import Compartment
 from .entity import (
     SmartKitchenCompartmentEntity,
     SmartKitchenEntityDescription,
-    async_setup_appliance_entities,
+    appliance_platform_setup,
 )
 
 # The server pushes every change; nothing is polled.
@@ -118,17 +116,6 @@ SENSORS: dict[DeviceType, tuple[SmartKitchenSensorEntityDescription[Any], ...]] 
 }
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: SmartKitchenConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Set up the sensors of every appliance."""
-    async_setup_appliance_entities(
-        entry, async_add_entities, SENSORS, SmartKitchenSensorEntity
-    )
-
-
 class SmartKitchenSensorEntity(SmartKitchenCompartmentEntity, SensorEntity):
     """A sensor of an appliance compartment."""
 
@@ -139,3 +126,7 @@ class SmartKitchenSensorEntity(SmartKitchenCompartmentEntity, SensorEntity):
     def native_value(self) -> StateType | datetime:
         """Return the sensor's value."""
         return self.entity_description.value_fn(self.data)
+
+
+# The entities of every appliance, added at setup and whenever an appliance appears.
+async_setup_entry = appliance_platform_setup(SENSORS, SmartKitchenSensorEntity)
