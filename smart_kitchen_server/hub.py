@@ -72,6 +72,22 @@ class Connection:
 
     def send(self, payload: bytes) -> None:
         """Queue an already serialized message."""
+        self._enqueue(payload)
+
+    def send_message(self, message: dict[str, object]) -> None:
+        """Serialize and queue a message meant for this connection only."""
+        self.send(messages.encode(message))
+
+    def ping(self) -> None:
+        """Queue a keepalive ping."""
+        self._enqueue(_Control(WSMsgType.PING, b""))
+
+    def pong(self, data: bytes) -> None:
+        """Queue the answer to a client's ping."""
+        self._enqueue(_Control(WSMsgType.PONG, data))
+
+    def _enqueue(self, item: bytes | _Control) -> None:
+        """Queue a frame, or drop a client that stopped reading (pongs count: pings cost nothing to send)."""
         if self.closing:
             return
         if self._queue.qsize() >= MAX_PENDING_MESSAGES:
@@ -82,21 +98,7 @@ class Connection:
             )
             self.abort()
             return
-        self._queue.put_nowait(payload)
-
-    def send_message(self, message: dict[str, object]) -> None:
-        """Serialize and queue a message meant for this connection only."""
-        self.send(messages.encode(message))
-
-    def ping(self) -> None:
-        """Queue a keepalive ping."""
-        if not self.closing:
-            self._queue.put_nowait(_Control(WSMsgType.PING, b""))
-
-    def pong(self, data: bytes) -> None:
-        """Queue the answer to a client's ping."""
-        if not self.closing:
-            self._queue.put_nowait(_Control(WSMsgType.PONG, data))
+        self._queue.put_nowait(item)
 
     def close(self, code: int, reason: str) -> None:
         """Close after everything already queued has been sent."""

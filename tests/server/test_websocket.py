@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from datetime import UTC, datetime
 import logging
 from typing import Any
 
@@ -10,6 +11,7 @@ import orjson
 import pytest
 
 from smart_kitchen_server import ServerConfig, SmartKitchenServer, messages
+from smart_kitchen_server.auth import Session
 from smart_kitchen_server.hub import Connection
 
 from .conftest import TIMEOUT, FakeClock, WsClient
@@ -646,6 +648,31 @@ async def test_writer_stops_when_the_peer_vanished() -> None:
     orphan = Connection(VanishedSocket(), None, None, 0.0)  # type: ignore[arg-type]
     orphan.abort()
     assert orphan.closing
+
+
+async def test_pings_from_a_client_that_does_not_read_are_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pongs owed to a client that stopped reading count against the same bound as messages."""
+    monkeypatch.setattr("smart_kitchen_server.hub.MAX_PENDING_MESSAGES", 3)
+
+    class Transport:
+        aborts = 0
+
+        def abort(self) -> None:
+            self.aborts += 1
+
+    transport = Transport()
+    session = Session("secret", "user-demo", "demo", datetime.now(UTC))
+    connection = Connection(None, session, transport, 0.0)  # type: ignore[arg-type]
+    for _ in range(3):
+        connection.pong(b"ping")
+    assert transport.aborts == 0
+
+    connection.pong(b"one too many")
+
+    assert transport.aborts == 1
+    assert connection._queue.qsize() == 3
 
 
 async def test_stop_closes_with_1001(
