@@ -1,12 +1,12 @@
 """Start, pause, resume and cancel buttons of Smart Kitchen dishwashers."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, override
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 
-from .api import DeviceType, DishwasherStatus
+from .api import DeviceType, DishwasherState, DishwasherStatus
 from .coordinator import Compartment
 from .entity import (
     SmartKitchenCompartmentEntity,
@@ -23,11 +23,11 @@ PARALLEL_UPDATES = 1
 class SmartKitchenButtonEntityDescription(
     ButtonEntityDescription, SmartKitchenEntityDescription
 ):
-    """Describes a Smart Kitchen button."""
+    """Describes a Smart Kitchen button; its key is the command it sends."""
 
-    press_fn: Callable[[SmartKitchenCompartmentEntity], Awaitable[Any]]
     # A button is only available while pressing it means something, e.g. pause while running.
-    available_fn: Callable[[Compartment[Any]], bool]
+    available_in: tuple[DishwasherStatus, ...]
+    args_fn: Callable[[Compartment[DishwasherState]], dict[str, Any]] = lambda _: {}
 
 
 BUTTONS: dict[DeviceType, tuple[SmartKitchenButtonEntityDescription, ...]] = {
@@ -35,39 +35,24 @@ BUTTONS: dict[DeviceType, tuple[SmartKitchenButtonEntityDescription, ...]] = {
         SmartKitchenButtonEntityDescription(
             key="start",
             translation_key="start",
+            available_in=(DishwasherStatus.IDLE, DishwasherStatus.FINISHED),
             # Runs the program chosen with the program select.
-            press_fn=lambda entity: entity.send_command(
-                "start", program=entity.data.next_program
-            ),
-            available_fn=lambda compartment: (
-                compartment.state.status
-                in (DishwasherStatus.IDLE, DishwasherStatus.FINISHED)
-            ),
+            args_fn=lambda compartment: {"program": compartment.next_program},
         ),
         SmartKitchenButtonEntityDescription(
             key="pause",
             translation_key="pause",
-            press_fn=lambda entity: entity.send_command("pause"),
-            available_fn=lambda compartment: (
-                compartment.state.status is DishwasherStatus.RUNNING
-            ),
+            available_in=(DishwasherStatus.RUNNING,),
         ),
         SmartKitchenButtonEntityDescription(
             key="resume",
             translation_key="resume",
-            press_fn=lambda entity: entity.send_command("resume"),
-            available_fn=lambda compartment: (
-                compartment.state.status is DishwasherStatus.PAUSED
-            ),
+            available_in=(DishwasherStatus.PAUSED,),
         ),
         SmartKitchenButtonEntityDescription(
             key="cancel",
             translation_key="cancel",
-            press_fn=lambda entity: entity.send_command("cancel"),
-            available_fn=lambda compartment: (
-                compartment.state.status
-                in (DishwasherStatus.RUNNING, DishwasherStatus.PAUSED)
-            ),
+            available_in=(DishwasherStatus.RUNNING, DishwasherStatus.PAUSED),
         ),
     ),
 }
@@ -82,13 +67,17 @@ class SmartKitchenButtonEntity(SmartKitchenCompartmentEntity, ButtonEntity):
     @override
     def available(self) -> bool:
         """Return whether the appliance is reachable and the button means something now."""
-        return super().available and self.entity_description.available_fn(self.data)
+        return (
+            super().available
+            and self.data.state.status in self.entity_description.available_in
+        )
 
     @smart_kitchen_command
     @override
     async def async_press(self) -> None:
         """Send the command; the new state arrives by push."""
-        await self.entity_description.press_fn(self)
+        description = self.entity_description
+        await self.send_command(description.key, **description.args_fn(self.data))
 
 
 # The entities of every appliance, added at setup and whenever an appliance appears.
