@@ -141,6 +141,9 @@ class RestApi:
                 {"Retry-After": str(retry_after)},
             )
         user = context.users.get(username)
+        # Counted as a failure before the slow check, so that parallel guesses cannot all pass the
+        # throttle while the first ones are still being verified; a success clears it again.
+        context.throttle.failed(username)
         # scrypt takes tens of milliseconds on purpose; keep it off the event loop.
         ok = await asyncio.get_running_loop().run_in_executor(
             None,
@@ -149,7 +152,6 @@ class RestApi:
             None if user is None else user.password_hash,
         )
         if user is None or not ok:
-            context.throttle.failed(username)
             _LOGGER.info("Failed login for %r", username)
             raise ApiError(401, "invalid_credentials", "wrong username or password")
         context.throttle.succeeded(username)

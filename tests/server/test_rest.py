@@ -1,5 +1,6 @@
 """REST endpoints: info, login and its throttle, logout, device list, command errors, HTTP errors."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -111,6 +112,18 @@ async def test_login_throttle(
 
     clock.advance(0.5)
     assert await login("demo")
+
+
+async def test_login_throttle_holds_for_parallel_guesses(http: ClientSession) -> None:
+    """Guesses sent at once cannot all slip past the limit while the first are being checked."""
+    responses = await asyncio.gather(
+        *(
+            http.post("/api/login", json={"username": "demo", "password": f"x{i}"})
+            for i in range(8)
+        )
+    )
+
+    assert sorted(response.status for response in responses) == [401] * 5 + [429] * 3
 
 
 async def test_successful_login_clears_failures(
