@@ -86,14 +86,8 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_PASSWORD: user_input[CONF_PASSWORD],
                 CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
             }
-            if (result := await self._async_validate(data, errors)) is not None:
-                info, login = result
-                await self.async_set_unique_id(
-                    _unique_id(info, login), raise_on_progress=False
-                )
-                # Adding a known account again updates where and how to reach it.
-                self._abort_if_unique_id_configured(updates=data)
-                return self._async_create_entry(info, data)
+            if (result := await self._async_add_account(data, errors)) is not None:
+                return result
 
         return self.async_show_form(
             step_id="user",
@@ -157,13 +151,8 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_PASSWORD: user_input[CONF_PASSWORD],
                 CONF_VERIFY_SSL: True,
             }
-            if (result := await self._async_validate(data, errors)) is not None:
-                info, login = result
-                await self.async_set_unique_id(
-                    _unique_id(info, login), raise_on_progress=False
-                )
-                self._abort_if_unique_id_configured(updates=data)
-                return self._async_create_entry(info, data)
+            if (result := await self._async_add_account(data, errors)) is not None:
+                return result
 
         return self.async_show_form(
             step_id="zeroconf_confirm",
@@ -191,10 +180,12 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]}
-            if (result := await self._async_validate(data, errors)) is not None:
-                await self.async_set_unique_id(_unique_id(*result))
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(entry, data=data)
+            if (
+                result := await self._async_update_account(
+                    entry, data, errors, mismatch_reason="wrong_account"
+                )
+            ) is not None:
+                return result
 
         return self.async_show_form(
             step_id="reauth_confirm",
@@ -218,10 +209,12 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_URL: user_input[CONF_URL],
                 CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
             }
-            if (result := await self._async_validate(data, errors)) is not None:
-                await self.async_set_unique_id(_unique_id(*result))
-                self._abort_if_unique_id_mismatch(reason="wrong_server")
-                return self.async_update_reload_and_abort(entry, data=data)
+            if (
+                result := await self._async_update_account(
+                    entry, data, errors, mismatch_reason="wrong_server"
+                )
+            ) is not None:
+                return result
 
         return self.async_show_form(
             step_id="reconfigure",
@@ -270,14 +263,34 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
             return info, login
         return None
 
-    @callback
-    def _async_create_entry(
-        self, info: ServerInfo, data: dict[str, Any]
-    ) -> ConfigFlowResult:
-        """Create the entry, titled with the server name and the username."""
+    async def _async_add_account(
+        self, data: dict[str, Any], errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """Create the entry of a valid account, titled with the server name and the username."""
+        if (result := await self._async_validate(data, errors)) is None:
+            return None
+        info, login = result
+        await self.async_set_unique_id(_unique_id(info, login), raise_on_progress=False)
+        # Adding a known account again updates where and how to reach it.
+        self._abort_if_unique_id_configured(updates=data)
         return self.async_create_entry(
             title=f"{info.name} ({data[CONF_USERNAME]})", data=data
         )
+
+    async def _async_update_account(
+        self,
+        entry: SmartKitchenConfigEntry,
+        data: dict[str, Any],
+        errors: dict[str, str],
+        *,
+        mismatch_reason: str,
+    ) -> ConfigFlowResult | None:
+        """Reload an entry with new settings, if they are valid and still reach its account."""
+        if (result := await self._async_validate(data, errors)) is None:
+            return None
+        await self.async_set_unique_id(_unique_id(*result))
+        self._abort_if_unique_id_mismatch(reason=mismatch_reason)
+        return self.async_update_reload_and_abort(entry, data=data)
 
 
 async def _async_log_in(
