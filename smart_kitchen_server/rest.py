@@ -12,7 +12,7 @@ from .auth import Session, verify_password
 from .const import CLOSE_POLICY_VIOLATION, PROTOCOL_VERSION, VERSION
 from .context import ServerContext
 from .errors import ApiError, bad_request, invalid_command
-from .models import DeviceType, isoformat
+from .models import Device, DeviceType, isoformat
 from .websocket import bearer_token
 
 _LOGGER = logging.getLogger(__name__)
@@ -115,6 +115,14 @@ class RestApi:
             )
         return session
 
+    def _owned_device(self, request: web.Request) -> tuple[Session, Device]:
+        """Return the caller's session and the device in the path: 401, then 404 or 403."""
+        session = self._session(request)
+        device = self._context.simulation.owned(
+            session.user_id, request.match_info["device_id"]
+        )
+        return session, device
+
     async def info(self, request: web.Request) -> web.Response:
         """Describe the server; needs no token."""
         config = self._context.config
@@ -183,9 +191,7 @@ class RestApi:
 
     async def command(self, request: web.Request) -> web.Response:
         """Run a command on one of the caller's appliances and return its new state."""
-        session = self._session(request)
-        simulation = self._context.simulation
-        device = simulation.owned(session.user_id, request.match_info["device_id"])
+        _, device = self._owned_device(request)
         body = await _json_object(request)
         command = _string(body, "command")
         compartment = _optional_string(body, "compartment")
@@ -194,20 +200,18 @@ class RestApi:
             args = {}
         elif not isinstance(args, dict):
             raise bad_request("args must be an object")
-        simulation.command(device, command, compartment, args)
+        self._context.simulation.command(device, command, compartment, args)
         return json_response(device.to_wire())
 
     async def door(self, request: web.Request) -> web.Response:
         """Open or close a door of one of the caller's appliances."""
-        session = self._session(request)
-        simulation = self._context.simulation
-        device = simulation.owned(session.user_id, request.match_info["device_id"])
+        _, device = self._owned_device(request)
         body = await _json_object(request)
         compartment = _optional_string(body, "compartment")
         door_open = body.get("open")
         if not isinstance(door_open, bool):
             raise bad_request("open must be true or false")
-        simulation.set_door(device, compartment, door_open)
+        self._context.simulation.set_door(device, compartment, door_open)
         return json_response(device.to_wire())
 
     async def add_device(self, request: web.Request) -> web.Response:
@@ -228,9 +232,7 @@ class RestApi:
 
     async def remove_device(self, request: web.Request) -> web.Response:
         """Remove one of the caller's appliances."""
-        session = self._session(request)
-        simulation = self._context.simulation
-        device = simulation.owned(session.user_id, request.match_info["device_id"])
-        simulation.remove_device(device)
+        session, device = self._owned_device(request)
+        self._context.simulation.remove_device(device)
         _LOGGER.info("%s removed %s", session.username, device.id)
         return web.Response(status=204)
