@@ -6,7 +6,7 @@ from typing import Any
 import orjson
 
 from .const import PROTOCOL_VERSION
-from .models import AlertType, Compartment, Device, isoformat
+from .models import AlertType, Compartment, Device, isoformat, state_to_wire
 
 
 def encode(message: dict[str, Any]) -> bytes:
@@ -42,7 +42,7 @@ def device_update(device: Device, part: Compartment, ts: datetime) -> dict[str, 
         "deviceId": device.id,
         "deviceType": device.type,
         "compartment": part.name,
-        "state": part.state.to_wire(),
+        "state": state_to_wire(part.state),
         "ts": isoformat(ts),
     }
 

@@ -1,9 +1,11 @@
 """Appliance state and its wire form: the one place Python names map to camelCase."""
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 
 class DeviceType(StrEnum):
@@ -70,16 +72,6 @@ class OvenState:
     status: OvenStatus
     door_open: bool
 
-    def to_wire(self) -> dict[str, Any]:
-        """Return the camelCase wire form."""
-        return {
-            "currentTemperature": self.current_temperature,
-            "targetTemperature": self.target_temperature,
-            "mode": self.mode,
-            "status": self.status,
-            "doorOpen": self.door_open,
-        }
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FridgeState:
@@ -88,14 +80,6 @@ class FridgeState:
     current_temperature: float
     target_temperature: int
     door_open: bool
-
-    def to_wire(self) -> dict[str, Any]:
-        """Return the camelCase wire form."""
-        return {
-            "currentTemperature": self.current_temperature,
-            "targetTemperature": self.target_temperature,
-            "doorOpen": self.door_open,
-        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,18 +92,26 @@ class DishwasherState:
     progress: int
     door_open: bool
 
-    def to_wire(self) -> dict[str, Any]:
-        """Return the camelCase wire form."""
-        return {
-            "status": self.status,
-            "program": self.program,
-            "remainingMinutes": self.remaining_minutes,
-            "progress": self.progress,
-            "doorOpen": self.door_open,
-        }
-
 
 type ApplianceState = OvenState | FridgeState | DishwasherState
+
+# Python names of state fields whose wire name differs; the others are spelled the same.
+_WIRE_NAMES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "current_temperature": "currentTemperature",
+        "target_temperature": "targetTemperature",
+        "door_open": "doorOpen",
+        "remaining_minutes": "remainingMinutes",
+    }
+)
+
+
+def state_to_wire(state: ApplianceState) -> dict[str, Any]:
+    """Return the camelCase wire form of a compartment's (or a dishwasher's) state."""
+    return {
+        _WIRE_NAMES.get(item.name, item.name): getattr(state, item.name)
+        for item in fields(state)
+    }
 
 
 @dataclass(slots=True)
@@ -157,10 +149,11 @@ class Device:
             "firmware": self.firmware,
         }
         if self.type is DeviceType.DISHWASHER:
-            wire["state"] = self.compartments[None].state.to_wire()
+            wire["state"] = state_to_wire(self.compartments[None].state)
         else:
             wire["compartments"] = {
-                name: part.state.to_wire() for name, part in self.compartments.items()
+                name: state_to_wire(part.state)
+                for name, part in self.compartments.items()
             }
         return wire
 
