@@ -112,6 +112,9 @@ class SmartKitchenCoordinator:
         self._stale: set[CompartmentKey] = set()
         self._cancel_grace: CALLBACK_TYPE | None = None
         self._refresh_task: asyncio.Task[None] | None = None
+        # While the appliance list is being fetched: the appliances that device_added and
+        # device_removed messages reported meanwhile, which are newer than the list.
+        self._changed_while_refreshing: set[str] | None = None
         self._listeners: dict[CompartmentKey | None, list[CALLBACK_TYPE]] = {}
         self._alert_listeners: dict[str, list[AlertListener]] = {}
         self._device_listeners: list[DeviceListener] = []
@@ -255,8 +258,7 @@ class SmartKitchenCoordinator:
     async def async_shutdown(self) -> None:
         """Close the connection and stop every timer and task; nothing keeps running afterwards."""
         # A catch-up of the appliance list would otherwise add entities while they are removed.
-        if self._refresh_task is not None:
-            self._refresh_task.cancel()
+        self._async_cancel_refresh()
         await self.connection.close()
         # After close(): its last state change would otherwise start the grace timer again.
         self._async_stop_grace()
@@ -327,9 +329,17 @@ class SmartKitchenCoordinator:
             case ConnectionStateChanged():
                 self._async_handle_connection_state(event)
             case DeviceAdded():
+                self._async_note_change(event.device.id)
                 self._async_add_devices([event.device])
             case DeviceRemoved():
+                self._async_note_change(event.device_id)
                 self._async_remove_device(event.device_id)
+
+    @callback
+    def _async_note_change(self, device_id: str) -> None:
+        """Remember an appliance the stream reported while the appliance list is being fetched."""
+        if self._changed_while_refreshing is not None:
+            self._changed_while_refreshing.add(device_id)
 
     @callback
     def _async_handle_update(self, update: DeviceUpdate) -> None:
@@ -392,6 +402,8 @@ class SmartKitchenCoordinator:
             if self._has_connected:
                 # Appliances added or removed while the connection was down were announced to
                 # nobody; the subscription snapshot covers states, but not the appliance list.
+                # The list of an older catch-up that is still on its way is older still.
+                self._async_cancel_refresh()
                 self._refresh_task = self.config_entry.async_create_background_task(
                     self.hass,
                     self._async_refresh_devices(),
@@ -431,16 +443,28 @@ class SmartKitchenCoordinator:
         )
         self._async_notify_all()
 
+    @callback
+    def _async_cancel_refresh(self) -> None:
+        """Cancel the catch-up of the appliance list, if one runs."""
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
+
     async def _async_refresh_devices(self) -> None:
         """Catch up with appliances added or removed while the connection was down."""
+        self._changed_while_refreshing = changed = set[str]()
         try:
             devices = await self.client.get_devices()
         except SmartKitchenError as err:
             # The connection is up again, so this is a passing hiccup; the next reconnect retries.
             LOGGER.debug("Could not refresh the appliance list: %s", err)
             return
-        listed = {device.id: device for device in devices}
-        for device_id in set(self.devices) - set(listed):
+        finally:
+            if self._changed_while_refreshing is changed:
+                self._changed_while_refreshing = None
+        # The stream is up while the list is fetched: what it reported meanwhile is newer than
+        # the list, which must neither remove an appliance just added nor revive a removed one.
+        listed = {device.id: device for device in devices if device.id not in changed}
+        for device_id in set(self.devices) - set(listed) - changed:
             self._async_remove_device(device_id)
         self._async_add_devices(
             [

@@ -1,5 +1,6 @@
 """The live stream: updates reach Home Assistant, routed to the entities they concern."""
 
+import asyncio
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smart_kitchen.api import (
     ConnectionState,
     ConnectionStateChanged,
+    Device,
     DeviceAdded,
     DeviceRemoved,
     DeviceType,
@@ -31,7 +33,7 @@ from custom_components.smart_kitchen.entity import SmartKitchenEntity
 from smart_kitchen_server import DeviceConfig, SmartKitchenServer
 from smart_kitchen_server.models import DeviceType as ServerDeviceType
 
-from .conftest import StreamSpy, release_reconnect, setup_entry, state_of
+from .conftest import WAIT_TIMEOUT, StreamSpy, release_reconnect, setup_entry, state_of
 
 CONNECTION = "binary_sensor.demo_kitchen_server_connection"
 
@@ -337,3 +339,110 @@ async def test_appliances_changed_while_disconnected(
     finally:
         await init_integration.runtime_data.async_shutdown()
         await restarted.stop()
+
+
+async def test_catch_up_keeps_what_the_stream_reported_meanwhile(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    kitchen: SmartKitchenClient,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The list fetched after a reconnect is older than what the stream reports while it comes.
+
+    While the list is on its way, the stream reports a fridge removed that the list still has,
+    and a dishwasher added that the list does not have yet: neither may be undone.
+    """
+    coordinator = init_integration.runtime_data
+    fetch = SmartKitchenClient.get_devices
+    fetched = asyncio.Event()
+    added: list[str] = []
+
+    async def add(device_type: DeviceType, name: str) -> str:
+        mark = stream.mark()
+        device = await kitchen.add_device(device_type, name)
+        await stream.wait_for(
+            lambda event: (
+                isinstance(event, DeviceAdded) and event.device.id == device.id
+            ),
+            mark,
+        )
+        added.append(device.id)
+        return device.id
+
+    async def outdated_list(client: SmartKitchenClient) -> list[Device]:
+        fridge = await add(DeviceType.FRIDGE, "Cellar Fridge")
+        devices = await fetch(client)
+        mark = stream.mark()
+        await kitchen.remove_device(fridge)
+        await stream.wait_for(
+            lambda event: (
+                isinstance(event, DeviceRemoved) and event.device_id == fridge
+            ),
+            mark,
+        )
+        await add(DeviceType.DISHWASHER, "Second Dishwasher")
+        fetched.set()
+        return devices
+
+    with patch.object(SmartKitchenClient, "get_devices", outdated_list):
+        mark = stream.mark()
+        await server.drop_connections()
+        release_reconnect(hass)
+        await stream.wait_for_snapshot(mark)
+        async with asyncio.timeout(WAIT_TIMEOUT):
+            await fetched.wait()
+    await hass.async_block_till_done()
+
+    fridge, dishwasher = added
+    assert fridge not in coordinator.devices
+    assert (
+        dr.async_get(hass).async_get_device_by_identifier(
+            ("smart_kitchen", fridge), init_integration.entry_id
+        )
+        is None
+    )
+    assert dishwasher in coordinator.devices
+    assert state_of(hass, "sensor.second_dishwasher_status") == "idle"
+
+
+async def test_reconnect_during_catch_up(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A reconnect while the appliance list is on its way cancels that catch-up for a new one."""
+    fetch = SmartKitchenClient.get_devices
+    first_started = asyncio.Event()
+    first_cancelled = asyncio.Event()
+    second_fetched = asyncio.Event()
+
+    async def first_held(client: SmartKitchenClient) -> list[Device]:
+        if not first_started.is_set():
+            first_started.set()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                first_cancelled.set()
+        devices = await fetch(client)
+        second_fetched.set()
+        return devices
+
+    with patch.object(SmartKitchenClient, "get_devices", first_held):
+        for reconnected in (first_started, second_fetched):
+            mark = stream.mark()
+            await server.drop_connections()
+            release_reconnect(hass, seconds=2)
+            await stream.wait_for_snapshot(mark)
+            async with asyncio.timeout(WAIT_TIMEOUT):
+                await reconnected.wait()
+    await hass.async_block_till_done()
+
+    assert first_cancelled.is_set()
+    assert set(init_integration.runtime_data.devices) == {
+        "oven-1",
+        "fridge-1",
+        "dishwasher-1",
+    }
+    assert state_of(hass, "sensor.dishwasher_status") == "idle"
