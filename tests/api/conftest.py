@@ -14,6 +14,7 @@ import pytest
 from custom_components.smart_kitchen.api import (
     ConnectionState,
     ConnectionStateChanged,
+    DeviceUpdate,
     Event,
     SmartKitchenClient,
     SmartKitchenConnection,
@@ -24,6 +25,14 @@ from smart_kitchen_server import ServerConfig, SmartKitchenServer
 WAIT = 10.0
 # Username and password of the demo server's main user.
 DEMO = "demo"
+# The wire state of a dishwasher that has not run yet.
+DISHWASHER_IDLE: dict[str, Any] = {
+    "status": "idle",
+    "program": None,
+    "remainingMinutes": 0,
+    "progress": 0,
+    "doorOpen": False,
+}
 
 
 def free_port() -> int:
@@ -69,6 +78,10 @@ class Recorder:
             while not predicate():
                 self._changed.clear()
                 await self._changed.wait()
+
+    async def wait_for_updates(self, count: int) -> None:
+        """Wait until exactly `count` device updates were delivered (5: the demo user's snapshot)."""
+        await self.wait_until(lambda: len(self.of(DeviceUpdate)) == count)
 
     async def wait_for_state(self, state: ConnectionState, count: int = 1) -> None:
         """Wait until the connection reported `state` at least `count` times."""

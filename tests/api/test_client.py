@@ -34,7 +34,7 @@ from custom_components.smart_kitchen.api import (
 )
 from smart_kitchen_server import SmartKitchenServer
 
-from .conftest import free_port
+from .conftest import DISHWASHER_IDLE, free_port
 
 type StartFake = Callable[..., Awaitable[str]]
 
@@ -283,13 +283,7 @@ async def test_urls_keep_a_path_prefix_and_quote_ids(fake_server: StartFake) -> 
                 "name": "n",
                 "model": "m",
                 "firmware": "f",
-                "state": {
-                    "status": "idle",
-                    "program": None,
-                    "remainingMinutes": 0,
-                    "progress": 0,
-                    "doorOpen": False,
-                },
+                "state": DISHWASHER_IDLE,
             }
         )
 

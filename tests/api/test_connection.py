@@ -66,7 +66,7 @@ async def test_snapshot_on_connect(
     """connected, then subscribed, then one update per compartment: no sleep, no poll."""
     running = await start_connection(demo_client)
     recorder = running.recorder
-    await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 5)
+    await recorder.wait_for_updates(5)
 
     assert running.connection.state is ConnectionState.CONNECTED
     kinds = [type(event) for event in recorder.events]
@@ -98,7 +98,7 @@ async def test_live_updates_and_alerts(
     """Commands and ticks arrive as typed updates; alerts arrive once and are counted."""
     running = await start_connection(demo_client)
     recorder = running.recorder
-    await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 5)
+    await recorder.wait_for_updates(5)
 
     await finish_dishwasher(demo_client, server)
     await recorder.wait_until(lambda: recorder.of(Alert))
@@ -146,7 +146,7 @@ async def test_replay_after_disconnect(
         SmartKitchenClient(proxy.url, session), password="demo"
     )
     recorder = running.recorder
-    await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 5)
+    await recorder.wait_for_updates(5)
     await finish_dishwasher(demo_client, server)
     await recorder.wait_until(lambda: alert_ids(recorder) == [1])
 
@@ -197,7 +197,7 @@ async def test_no_history_on_first_connect(
     await finish_dishwasher(demo_client, server)
     running = await start_connection(SmartKitchenClient(proxy.url, session))
     recorder = running.recorder
-    await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 5)
+    await recorder.wait_for_updates(5)
 
     # No alert was seen yet, so the reconnect asks for everything buffered and drops the old one.
     proxy.hold()
@@ -223,7 +223,7 @@ async def test_server_restart(
     client = SmartKitchenClient(proxy.url, session)
     running = await start_connection(client)
     recorder = running.recorder
-    await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 5)
+    await recorder.wait_for_updates(5)
     old_token = client.token
     direct = SmartKitchenClient(server.url, session)
     await direct.login("demo", "demo")
@@ -266,7 +266,7 @@ async def test_refused_password_stops(
     """After a logout the stored (wrong) password is tried once; its refusal ends run()."""
     running = await start_connection(demo_client, password="wrong")
     recorder = running.recorder
-    await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 5)
+    await recorder.wait_for_updates(5)
 
     caplog.set_level(logging.INFO)
     other = SmartKitchenClient(demo_client.url, session)
@@ -351,9 +351,9 @@ async def test_half_open_link(
         SmartKitchenClient(proxy.url, session), heartbeat=0.05
     )
     recorder = running.recorder
-    await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 5)
+    await recorder.wait_for_updates(5)
     proxy.stall()
-    await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 10)
+    await recorder.wait_for_updates(10)
     disconnected = [
         e
         for e in recorder.of(ConnectionStateChanged)
@@ -373,11 +373,11 @@ async def test_subscription_changes_at_runtime(
     """set_device_ids re-subscribes on the open socket; the same set sends nothing."""
     running = await start_connection(demo_client, device_ids=["oven-1"])
     connection, recorder = running.connection, running.recorder
-    await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 2)
+    await recorder.wait_for_updates(2)
 
     connection.set_device_ids(["oven-1", "dishwasher-1", "oven-1"])
     assert connection.device_ids == ("oven-1", "dishwasher-1")
-    await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 5)
+    await recorder.wait_for_updates(5)
     assert recorder.of(Subscribed)[-1].device_ids == ("oven-1", "dishwasher-1")
 
     connection.set_device_ids(["dishwasher-1", "oven-1"])
@@ -407,7 +407,7 @@ async def test_device_ids_set_before_run(
     connection.set_device_ids(["fridge-1"])
     task = asyncio.create_task(connection.run())
     try:
-        await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 2)
+        await recorder.wait_for_updates(2)
         assert recorder.of(Subscribed) == [
             Subscribed(device_ids=("fridge-1",), last_alert_id=0)
         ]
@@ -424,7 +424,7 @@ async def test_device_added_and_removed(
     """A new device is delivered and subscribed automatically; a removed one leaves the set."""
     running = await start_connection(demo_client)
     connection, recorder = running.connection, running.recorder
-    await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 5)
+    await recorder.wait_for_updates(5)
 
     device = await demo_client.add_device(DeviceType.OVEN, "Pizza Oven")
     await recorder.wait_until(lambda: (device.id, "main") in updates(recorder))
@@ -453,9 +453,7 @@ async def test_close_while_connected(
 ) -> None:
     """close() closes the socket, ends run() normally and reports CLOSED once."""
     running = await start_connection(demo_client)
-    await running.recorder.wait_until(
-        lambda: len(running.recorder.of(DeviceUpdate)) == 5
-    )
+    await running.recorder.wait_for_updates(5)
     assert server.connection_count == 1
 
     await running.connection.close()
@@ -546,7 +544,7 @@ async def test_failing_callback_does_not_stop_the_stream(
     )
     task = asyncio.create_task(connection.run())
     try:
-        await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 2)
+        await recorder.wait_for_updates(2)
     finally:
         await connection.close()
         await task
@@ -627,8 +625,10 @@ async def test_fresh_client_gets_no_history_and_a_cursor(
     await raise_three_alerts(demo_client, server)
     running = await start_connection(demo_client)
     connection, recorder = running.connection, running.recorder
-    assert connection.alert_cursor is None
-    await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 5)
+    # Held in a name: mypy would keep `connection.alert_cursor` narrowed to None below.
+    before_subscribed = connection.alert_cursor
+    assert before_subscribed is None
+    await recorder.wait_for_updates(5)
     assert connection.alert_cursor == AlertCursor(server.boot_id, 3)
 
     await demo_client.send_command("oven-1", "set_mode", "upper", mode="bake")

@@ -24,7 +24,7 @@ from custom_components.smart_kitchen.api import (
     connection as connection_module,
 )
 
-from .conftest import WAIT, Running, StartConnection
+from .conftest import DISHWASHER_IDLE, WAIT, Running, StartConnection
 
 type Script = Callable[["FakeKitchen", web.WebSocketResponse], Awaitable[None]]
 
@@ -34,13 +34,7 @@ UPDATE: dict[str, Any] = {
     "deviceId": "dishwasher-1",
     "deviceType": "dishwasher",
     "compartment": None,
-    "state": {
-        "status": "idle",
-        "program": None,
-        "remainingMinutes": 0,
-        "progress": 0,
-        "doorOpen": False,
-    },
+    "state": DISHWASHER_IDLE,
     "ts": TS,
 }
 
