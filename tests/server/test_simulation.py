@@ -34,6 +34,24 @@ def upper(device: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
+async def set_target(
+    command: Command,
+    value: object,
+    *,
+    device: str = "oven-1",
+    compartment: str = "upper",
+) -> tuple[int, dict[str, Any]]:
+    """Send set_target_temperature; return the status and the answer."""
+    return await command(
+        device,
+        {
+            "command": "set_target_temperature",
+            "compartment": compartment,
+            "args": {"value": value},
+        },
+    )
+
+
 async def set_mode(
     command: Command, mode: str, compartment: str = "upper"
 ) -> dict[str, Any]:
@@ -120,14 +138,7 @@ async def test_oven_mode_defaults(
 async def test_oven_mode_change_keeps_target(command: Command) -> None:
     """Switching between heating modes keeps the chosen target."""
     await set_mode(command, "bake")
-    await command(
-        "oven-1",
-        {
-            "command": "set_target_temperature",
-            "compartment": "upper",
-            "args": {"value": 200},
-        },
-    )
+    await set_target(command, 200)
 
     state = await set_mode(command, "grill")
 
@@ -172,14 +183,7 @@ async def test_oven_lower_target_cools_to_ready_without_alert(
     await server.tick(20)  # 220 °C, ready
     await client.subscribe(["oven-1"])
 
-    status, device = await command(
-        "oven-1",
-        {
-            "command": "set_target_temperature",
-            "compartment": "upper",
-            "args": {"value": 210},
-        },
-    )
+    status, device = await set_target(command, 210)
     assert status == 200
     assert upper(device)["status"] == "cooling"
     await server.tick(5)
@@ -205,14 +209,7 @@ async def test_oven_target_within_a_degree_is_ready_at_once(
     await server.tick(1)  # 31 °C
     await client.subscribe(["oven-1"])
 
-    status, device = await command(
-        "oven-1",
-        {
-            "command": "set_target_temperature",
-            "compartment": "upper",
-            "args": {"value": 30.0},
-        },
-    )
+    status, device = await set_target(command, 30.0)
 
     assert status == 200
     assert upper(device)["status"] == "ready"
@@ -224,14 +221,7 @@ async def test_oven_target_within_a_degree_is_ready_at_once(
 
 async def test_oven_target_needs_a_mode(command: Command) -> None:
     """Setting a target while the compartment is off is a conflict."""
-    status, body = await command(
-        "oven-1",
-        {
-            "command": "set_target_temperature",
-            "compartment": "upper",
-            "args": {"value": 180},
-        },
-    )
+    status, body = await set_target(command, 180)
 
     assert status == 409
     assert body["error"] == {
@@ -386,13 +376,8 @@ async def test_fridge_target_ranges(
     command: Command, compartment: str, value: int, status: int
 ) -> None:
     """Fridge targets are 1-8 °C, freezer targets -24 to -14 °C."""
-    code, body = await command(
-        "fridge-1",
-        {
-            "command": "set_target_temperature",
-            "compartment": compartment,
-            "args": {"value": value},
-        },
+    code, body = await set_target(
+        command, value, device="fridge-1", compartment=compartment
     )
 
     assert code == status
@@ -407,14 +392,7 @@ async def test_fridge_drifts_to_target(
 ) -> None:
     """A fridge moves 0.5 °C per tick toward a new setpoint, then stays quiet."""
     await client.subscribe(["fridge-1"])
-    await command(
-        "fridge-1",
-        {
-            "command": "set_target_temperature",
-            "compartment": "fridge",
-            "args": {"value": 3},
-        },
-    )
+    await set_target(command, 3, device="fridge-1", compartment="fridge")
     assert (await client.receive())["state"]["targetTemperature"] == 3
 
     await server.tick(4)
