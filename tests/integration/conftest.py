@@ -1,7 +1,7 @@
 """Fixtures of the integration tests: a real Smart Kitchen server on 127.0.0.1 and a spy on its stream."""
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -197,6 +197,14 @@ class StreamSpy:
         )
         assert isinstance(event, DeviceUpdate)
         return event
+
+    async def update_after(
+        self, action: Awaitable[object], device_id: str, compartment: str | None
+    ) -> DeviceUpdate:
+        """Run an action (a command, a tick) and return the update of one compartment after it."""
+        start = self.mark()
+        await action
+        return await self.wait_for_update(device_id, compartment, start)
 
     async def wait_for_snapshot(
         self, start: int, keys: tuple[tuple[str, str | None], ...] = DEMO_KEYS

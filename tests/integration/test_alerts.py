@@ -169,9 +169,9 @@ async def test_door_alert(
     assert len(service_calls) == 2
 
     # Closing a door ends its alarm.
-    mark = stream.mark()
-    await kitchen.set_door("fridge-1", False, compartment="fridge")
-    await stream.wait_for_update("fridge-1", "fridge", mark)
+    await stream.update_after(
+        kitchen.set_door("fridge-1", False, compartment="fridge"), "fridge-1", "fridge"
+    )
     assert state_of(hass, FRIDGE_ALARM) == "off"
     assert state_of(hass, FREEZER_ALARM) == "on"
 

@@ -85,20 +85,20 @@ async def test_oven_commands(
     hass: HomeAssistant, stream: StreamSpy, init_integration: MockConfigEntry
 ) -> None:
     """A mode and a target temperature go to the oven; the new state arrives by push."""
-    mark = stream.mark()
-    await select_option(hass, UPPER_MODE, "convection")
-    await stream.wait_for_update("oven-1", "upper", mark)
+    await stream.update_after(
+        select_option(hass, UPPER_MODE, "convection"), "oven-1", "upper"
+    )
     assert state_of(hass, UPPER_MODE) == "convection"
     assert state_of(hass, UPPER_TARGET) == "160"
 
-    mark = stream.mark()
-    await set_value(hass, UPPER_TARGET, 200)
-    await stream.wait_for_update("oven-1", "upper", mark)
+    await stream.update_after(set_value(hass, UPPER_TARGET, 200), "oven-1", "upper")
     assert state_of(hass, UPPER_TARGET) == "200"
 
-    mark = stream.mark()
-    await set_value(hass, "number.fridge_freezer_freezer_target_temperature", -20)
-    await stream.wait_for_update("fridge-1", "freezer", mark)
+    await stream.update_after(
+        set_value(hass, "number.fridge_freezer_freezer_target_temperature", -20),
+        "fridge-1",
+        "freezer",
+    )
     assert state_of(hass, "number.fridge_freezer_freezer_target_temperature") == "-20.0"
 
 
@@ -135,9 +135,7 @@ async def test_dishwasher_program(
     await select_option(hass, PROGRAM, "quick")
     assert state_of(hass, PROGRAM) == "quick"
 
-    mark = stream.mark()
-    await press(hass, START)
-    await stream.wait_for_update("dishwasher-1", None, mark)
+    await stream.update_after(press(hass, START), "dishwasher-1", None)
     assert state_of(hass, "sensor.dishwasher_status") == "running"
     assert state_of(hass, "sensor.dishwasher_remaining_time") == "30"
     assert state_of(hass, "sensor.dishwasher_finish_time") != "unknown"
@@ -154,9 +152,7 @@ async def test_dishwasher_program(
     assert err.value.translation_key == "program_running"
     assert state_of(hass, PROGRAM) == "quick"
 
-    mark = stream.mark()
-    await press(hass, PAUSE)
-    await stream.wait_for_update("dishwasher-1", None, mark)
+    await stream.update_after(press(hass, PAUSE), "dishwasher-1", None)
     assert state_of(hass, "sensor.dishwasher_status") == "paused"
     assert state_of(hass, "sensor.dishwasher_finish_time") == "unknown"
     assert availability(hass) == {
@@ -166,14 +162,10 @@ async def test_dishwasher_program(
         CANCEL: True,
     }
 
-    mark = stream.mark()
-    await press(hass, RESUME)
-    await stream.wait_for_update("dishwasher-1", None, mark)
+    await stream.update_after(press(hass, RESUME), "dishwasher-1", None)
     assert state_of(hass, "sensor.dishwasher_status") == "running"
 
-    mark = stream.mark()
-    await press(hass, CANCEL)
-    await stream.wait_for_update("dishwasher-1", None, mark)
+    await stream.update_after(press(hass, CANCEL), "dishwasher-1", None)
     assert state_of(hass, "sensor.dishwasher_status") == "idle"
     assert state_of(hass, "sensor.dishwasher_remaining_time") == "0"
     assert state_of(hass, PROGRAM) == "quick"
@@ -192,9 +184,9 @@ async def test_start_with_open_door(
     init_integration: MockConfigEntry,
 ) -> None:
     """The dishwasher refuses to start with its door open, and says so."""
-    mark = stream.mark()
-    await kitchen.set_door("dishwasher-1", True)
-    await stream.wait_for_update("dishwasher-1", None, mark)
+    await stream.update_after(
+        kitchen.set_door("dishwasher-1", True), "dishwasher-1", None
+    )
 
     with pytest.raises(ServiceValidationError) as err:
         await press(hass, START)
@@ -211,9 +203,7 @@ async def test_program_restored(
     await setup_entry(hass, mock_config_entry, stream)
     assert state_of(hass, PROGRAM) == "intensive"
 
-    mark = stream.mark()
-    await press(hass, START)
-    await stream.wait_for_update("dishwasher-1", None, mark)
+    await stream.update_after(press(hass, START), "dishwasher-1", None)
     assert state_of(hass, "sensor.dishwasher_remaining_time") == "150"
 
 
@@ -279,9 +269,9 @@ async def test_expired_session(
     """A session that expired while the stream stayed up is renewed for the command."""
     server_clock.offset = timedelta(hours=2)
 
-    mark = stream.mark()
-    await select_option(hass, UPPER_MODE, "grill")
-    await stream.wait_for_update("oven-1", "upper", mark)
+    await stream.update_after(
+        select_option(hass, UPPER_MODE, "grill"), "oven-1", "upper"
+    )
     assert state_of(hass, UPPER_MODE) == "grill"
 
 
@@ -339,7 +329,5 @@ async def test_setup_while_running(
     assert state_of(hass, PROGRAM) == "normal"
     assert state_of(hass, "sensor.dishwasher_remaining_time") == "120"
 
-    mark = stream.mark()
-    await press(hass, CANCEL)
-    await stream.wait_for_update("dishwasher-1", None, mark)
+    await stream.update_after(press(hass, CANCEL), "dishwasher-1", None)
     assert state_of(hass, PROGRAM) == "normal"

@@ -53,16 +53,16 @@ async def test_live_updates(
     init_integration: MockConfigEntry,
 ) -> None:
     """A mode chosen elsewhere and the heating that follows show up without polling."""
-    mark = stream.mark()
-    await kitchen.send_command("oven-1", "set_mode", "upper", mode="bake")
-    await stream.wait_for_update("oven-1", "upper", mark)
+    await stream.update_after(
+        kitchen.send_command("oven-1", "set_mode", "upper", mode="bake"),
+        "oven-1",
+        "upper",
+    )
     assert state_of(hass, "select.double_oven_upper_mode") == "bake"
     assert state_of(hass, "number.double_oven_upper_target_temperature") == "180"
     assert state_of(hass, "sensor.double_oven_upper_status") == "preheating"
 
-    mark = stream.mark()
-    await server.tick()
-    await stream.wait_for_update("oven-1", "upper", mark)
+    await stream.update_after(server.tick(), "oven-1", "upper")
     assert state_of(hass, "sensor.double_oven_upper_temperature") == "31.0"
     # The other compartment did not move.
     assert state_of(hass, "sensor.double_oven_lower_temperature") == "21.0"
@@ -98,9 +98,11 @@ async def test_updates_wake_and_write_only_their_compartment(
         woken.clear()
         written.clear()
 
-        mark = stream.mark()
-        await kitchen.set_door("fridge-1", True, compartment="fridge")
-        await stream.wait_for_update("fridge-1", "fridge", mark)
+        await stream.update_after(
+            kitchen.set_door("fridge-1", True, compartment="fridge"),
+            "fridge-1",
+            "fridge",
+        )
 
         # The fridge compartment's entities are asked; only the door changed.
         assert woken == {
@@ -114,9 +116,7 @@ async def test_updates_wake_and_write_only_their_compartment(
         # A tick warms the open fridge; nothing else in the kitchen changes.
         woken.clear()
         written.clear()
-        mark = stream.mark()
-        await server.tick()
-        await stream.wait_for_update("fridge-1", "fridge", mark)
+        await stream.update_after(server.tick(), "fridge-1", "fridge")
         assert set(woken) == {
             "sensor.fridge_freezer_fridge_temperature",
             "number.fridge_freezer_fridge_target_temperature",
