@@ -1,6 +1,6 @@
 """Tests for the models: wire parsing, the name mapping and the helpers on Device."""
 
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 
 from freezegun.api import FrozenDateTimeFactory
@@ -9,6 +9,7 @@ import pytest
 
 from custom_components.smart_kitchen.api import (
     Alert,
+    AlertCursor,
     AlertType,
     Connected,
     Device,
@@ -450,3 +451,21 @@ def test_device_is_immutable() -> None:
     with pytest.raises(AttributeError):
         device.name = "x"  # type: ignore[misc]
     assert isinstance(device, Device)
+
+
+@pytest.mark.parametrize("last_alert_id", [-1, 1.5, True, "3"])
+def test_alert_cursor_refuses_what_the_server_would_refuse(
+    last_alert_id: object,
+) -> None:
+    """A corrupt persisted cursor fails at once instead of making every subscribe a bad_message."""
+    with pytest.raises(
+        ValueError, match="last_alert_id must be a non-negative integer"
+    ):
+        AlertCursor("boot", last_alert_id)  # type: ignore[arg-type]
+
+
+def test_alert_cursor_round_trips_as_plain_data() -> None:
+    """A cursor is two plain values: store them (e.g. as JSON) and build it again."""
+    cursor = AlertCursor(boot_id="9f3c2a1b7d4e6f80", last_alert_id=0)
+    assert AlertCursor(**asdict(cursor)) == cursor
+    assert AlertCursor("b", 7) == AlertCursor(boot_id="b", last_alert_id=7)

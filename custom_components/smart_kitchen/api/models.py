@@ -281,6 +281,17 @@ class AlertCursor:
     # 0: no alert of that boot handled yet, so resuming replays everything the boot buffered.
     last_alert_id: int
 
+    def __post_init__(self) -> None:
+        """Refuse a cursor the server would answer with bad_message (and then subscribe nothing)."""
+        if (
+            isinstance(self.last_alert_id, bool)
+            or not isinstance(self.last_alert_id, int)
+            or self.last_alert_id < 0
+        ):
+            raise ValueError(
+                f"last_alert_id must be a non-negative integer, not {self.last_alert_id!r}"
+            )
+
 
 # The single mapping of Python field names to wire names; a field not listed is spelled the same.
 WIRE_NAMES: Final[Mapping[str, str]] = MappingProxyType(
