@@ -6,7 +6,12 @@ from ipaddress import ip_address
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_USER, SOURCE_ZEROCONF
+from homeassistant.config_entries import (
+    SOURCE_IGNORE,
+    SOURCE_USER,
+    SOURCE_ZEROCONF,
+    ConfigFlowResult,
+)
 from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -57,6 +62,28 @@ def zeroconf_info(server: SmartKitchenServer, **properties: str) -> ZeroconfServ
     )
 
 
+async def submit_user_step(
+    hass: HomeAssistant, data: dict[str, Any]
+) -> ConfigFlowResult:
+    """Start the user step and submit the form once."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    return await hass.config_entries.flow.async_configure(result["flow_id"], data)
+
+
+def assert_form_error(result: ConfigFlowResult, error: str) -> None:
+    """Assert that the form is shown again with an error."""
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+
+def assert_aborted(result: ConfigFlowResult, reason: str) -> None:
+    """Assert that the flow ended without an entry, for a reason."""
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+
+
 async def other_server(server_id: str) -> SmartKitchenServer:
     """Start a second server (with the demo accounts) under a server id."""
     other = SmartKitchenServer(
@@ -98,14 +125,8 @@ async def test_user_flow_errors(
     hass: HomeAssistant, server: SmartKitchenServer, changes: dict[str, Any], error: str
 ) -> None:
     """A wrong URL or password is shown in the form, and fixing it creates the entry."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input(server, **changes)
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": error}
+    result = await submit_user_step(hass, user_input(server, **changes))
+    assert_form_error(result, error)
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(server)
@@ -146,8 +167,7 @@ async def test_user_flow_server_errors(
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], user_input(server)
         )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": error}
+    assert_form_error(result, error)
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(server)
@@ -171,8 +191,7 @@ async def test_user_flow_throttled(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(server)
     )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "too_many_attempts"}
+    assert_form_error(result, "too_many_attempts")
 
     # Another user of the same server is not throttled.
     result = await hass.config_entries.flow.async_configure(
@@ -191,15 +210,9 @@ async def test_user_flow_already_configured(
     hass.config_entries.async_update_entry(
         mock_config_entry, data={**mock_config_entry.data, CONF_URL: "http://old:8765"}
     )
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input(server)
-    )
+    result = await submit_user_step(hass, user_input(server))
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert_aborted(result, "already_configured")
     assert mock_config_entry.data[CONF_URL] == server.url
 
 
@@ -220,8 +233,7 @@ async def test_zeroconf_flow(hass: HomeAssistant, server: SmartKitchenServer) ->
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_USERNAME: "demo", CONF_PASSWORD: "wrong"}
     )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert_form_error(result, "invalid_auth")
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_USERNAME: "demo", CONF_PASSWORD: "demo"}
@@ -243,8 +255,7 @@ async def test_zeroconf_known_address(
             context={"source": SOURCE_ZEROCONF},
             data=zeroconf_info(server, serverId="smart-kitchen-demo"),
         )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert_aborted(result, "already_configured")
     get_info.assert_not_called()
 
 
@@ -269,8 +280,7 @@ async def test_zeroconf_updates_address(
         data=zeroconf_info(server, serverId="smart-kitchen-demo"),
     )
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert_aborted(result, "already_configured")
     assert mock_config_entry.data[CONF_URL] == server.url
     assert alice.data[CONF_URL] == server.url
 
@@ -283,8 +293,7 @@ async def test_zeroconf_without_server_id(
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(server)
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert_aborted(result, "already_configured")
     assert mock_config_entry.data[CONF_URL] == server.url
 
 
@@ -300,8 +309,7 @@ async def test_zeroconf_ignored(
         context={"source": SOURCE_ZEROCONF},
         data=zeroconf_info(server, serverId="smart-kitchen-demo"),
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert_aborted(result, "already_configured")
 
 
 @pytest.mark.parametrize(
@@ -330,8 +338,7 @@ async def test_zeroconf_errors(
         result = await hass.config_entries.flow.async_init(
             DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(server)
         )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == reason
+    assert_aborted(result, reason)
 
 
 async def test_reauth_flow(
@@ -351,14 +358,12 @@ async def test_reauth_flow(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PASSWORD: "still wrong"}
     )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert_form_error(result, "invalid_auth")
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PASSWORD: "demo"}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reauth_successful"
+    assert_aborted(result, "reauth_successful")
     assert mock_config_entry.data[CONF_PASSWORD] == "demo"
 
 
@@ -374,8 +379,7 @@ async def test_reauth_wrong_account(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PASSWORD: "demo"}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "wrong_account"
+    assert_aborted(result, "wrong_account")
 
 
 async def test_reconfigure_flow(
@@ -393,8 +397,7 @@ async def test_reconfigure_flow(
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_URL: UNREACHABLE_URL, CONF_VERIFY_SSL: True}
         )
-        assert result["type"] is FlowResultType.FORM
-        assert result["errors"] == {"base": "cannot_connect"}
+        assert_form_error(result, "cannot_connect")
 
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_URL: moved_url, CONF_VERIFY_SSL: False}
@@ -403,8 +406,7 @@ async def test_reconfigure_flow(
     finally:
         await moved.stop()
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
+    assert_aborted(result, "reconfigure_successful")
     assert mock_config_entry.data == {
         CONF_URL: moved_url,
         CONF_USERNAME: "demo",
@@ -427,6 +429,5 @@ async def test_reconfigure_other_server(
     finally:
         await other.stop()
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "wrong_server"
+    assert_aborted(result, "wrong_server")
     assert mock_config_entry.data[CONF_URL] == server.url
