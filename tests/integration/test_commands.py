@@ -73,6 +73,18 @@ async def press(hass: HomeAssistant, entity_id: str) -> None:
     )
 
 
+async def select_mode_failing(
+    hass: HomeAssistant, method: str, error: Exception
+) -> HomeAssistantError:
+    """Choose an oven mode while a client call fails so; return what Home Assistant raised."""
+    with (
+        patch.object(SmartKitchenClient, method, side_effect=error),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await select_option(hass, UPPER_MODE, "grill")
+    return err.value
+
+
 def availability(hass: HomeAssistant) -> dict[str, bool]:
     """Return which dishwasher buttons are available."""
     return {
@@ -239,19 +251,11 @@ async def test_unexpected_answer(
 
     The real server never answers like that, so the client's error is substituted.
     """
-    with (
-        patch.object(
-            SmartKitchenClient,
-            "send_command",
-            side_effect=SmartKitchenResponseError("Unexpected answer: HTTP 302"),
-        ),
-        pytest.raises(HomeAssistantError) as err,
-    ):
-        await select_option(hass, UPPER_MODE, "bake")
-    assert err.value.translation_key == "invalid_response"
-    assert err.value.translation_placeholders == {
-        "error": "Unexpected answer: HTTP 302"
-    }
+    err = await select_mode_failing(
+        hass, "send_command", SmartKitchenResponseError("Unexpected answer: HTTP 302")
+    )
+    assert err.translation_key == "invalid_response"
+    assert err.translation_placeholders == {"error": "Unexpected answer: HTTP 302"}
 
 
 @pytest.fixture
@@ -281,17 +285,11 @@ async def test_password_changed(
     """A session that cannot be renewed any more asks the user for the password."""
     server_clock.offset = timedelta(hours=2)
 
-    with (
-        # The demo server cannot change a password, so the refused login is substituted.
-        patch.object(
-            SmartKitchenClient,
-            "login",
-            side_effect=SmartKitchenAuthenticationError("invalid_credentials"),
-        ),
-        pytest.raises(HomeAssistantError) as err,
-    ):
-        await select_option(hass, UPPER_MODE, "grill")
-    assert err.value.translation_key == "invalid_auth"
+    # The demo server cannot change a password, so the refused login is substituted.
+    err = await select_mode_failing(
+        hass, "login", SmartKitchenAuthenticationError("invalid_credentials")
+    )
+    assert err.translation_key == "invalid_auth"
     await hass.async_block_till_done()
 
     flows = hass.config_entries.flow.async_progress()
