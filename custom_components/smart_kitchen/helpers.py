@@ -10,6 +10,7 @@ from .api import (
     SmartKitchenCommandError,
     SmartKitchenConnectionError,
     SmartKitchenError,
+    SmartKitchenRateLimitedError,
 )
 from .const import DOMAIN
 from .entity import SmartKitchenEntity
@@ -39,6 +40,11 @@ def smart_kitchen_command[EntityT: SmartKitchenEntity, **P](
             self.coordinator.config_entry.async_start_reauth(self.hass)
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except SmartKitchenRateLimitedError as err:
+            # Renewing an expired session met the server's throttle after failed logins.
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="too_many_attempts"
             ) from err
         except SmartKitchenConnectionError as err:
             raise HomeAssistantError(

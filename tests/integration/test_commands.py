@@ -296,6 +296,25 @@ async def test_password_changed(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
+async def test_renewal_throttled(
+    hass: HomeAssistant,
+    server_clock: ServerClock,
+    kitchen: SmartKitchenClient,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A renewal the server throttles after wrong passwords says so, and asks for none."""
+    server_clock.offset = timedelta(hours=2)
+    for _ in range(5):
+        with pytest.raises(SmartKitchenAuthenticationError):
+            await kitchen.login("demo", "wrong")
+
+    with pytest.raises(HomeAssistantError) as err:
+        await select_option(hass, UPPER_MODE, "grill")
+    assert err.value.translation_key == "too_many_attempts"
+    await hass.async_block_till_done()
+    assert not hass.config_entries.flow.async_progress()
+
+
 async def test_update_entity_is_a_no_op(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
