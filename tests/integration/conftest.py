@@ -69,6 +69,12 @@ def release_reconnect(hass: HomeAssistant, seconds: float = 1) -> None:
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
 
 
+async def wait_until_set(flag: asyncio.Event) -> None:
+    """Wait for a flag a test's stand-in sets when the code under test reaches it."""
+    async with asyncio.timeout(WAIT_TIMEOUT):
+        await flag.wait()
+
+
 @pytest.fixture
 async def kitchen(
     hass: HomeAssistant, server: SmartKitchenServer
@@ -225,6 +231,19 @@ class StreamSpy:
             return updated >= set(keys)
 
         await self.wait_until(complete, start)
+
+
+async def reconnect(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    seconds: float = 1,
+) -> None:
+    """Cut the connection, end the reconnect backoff at once and wait for the new snapshot."""
+    mark = stream.mark()
+    await server.drop_connections()
+    release_reconnect(hass, seconds)
+    await stream.wait_for_snapshot(mark)
 
 
 @pytest.fixture

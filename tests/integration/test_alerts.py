@@ -20,7 +20,14 @@ from custom_components.smart_kitchen.const import DOMAIN, EVENT_SMART_KITCHEN
 from custom_components.smart_kitchen.device_trigger import async_get_triggers
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 
-from .conftest import ServerClock, StreamSpy, attributes_of, release_reconnect, state_of
+from .conftest import (
+    ServerClock,
+    StreamSpy,
+    attributes_of,
+    reconnect,
+    release_reconnect,
+    state_of,
+)
 
 FRIDGE_ALERT = "event.fridge_freezer_alert"
 FRIDGE_ALARM = "binary_sensor.fridge_freezer_fridge_door_alarm"
@@ -160,10 +167,7 @@ async def test_door_alert(
     ]
 
     # Another reconnect replays nothing that was already delivered.
-    mark = stream.mark()
-    await server.drop_connections()
-    release_reconnect(hass)
-    await stream.wait_for_snapshot(mark)
+    await reconnect(hass, server, stream)
     await hass.async_block_till_done()
     assert len(bus_events) == 2
     assert len(service_calls) == 2

@@ -33,7 +33,14 @@ from custom_components.smart_kitchen.entity import SmartKitchenEntity
 from smart_kitchen_server import DeviceConfig, SmartKitchenServer
 from smart_kitchen_server.models import DeviceType as ServerDeviceType
 
-from .conftest import WAIT_TIMEOUT, StreamSpy, release_reconnect, setup_entry, state_of
+from .conftest import (
+    StreamSpy,
+    reconnect,
+    release_reconnect,
+    setup_entry,
+    state_of,
+    wait_until_set,
+)
 
 CONNECTION = "binary_sensor.demo_kitchen_server_connection"
 
@@ -386,12 +393,8 @@ async def test_catch_up_keeps_what_the_stream_reported_meanwhile(
         return devices
 
     with patch.object(SmartKitchenClient, "get_devices", outdated_list):
-        mark = stream.mark()
-        await server.drop_connections()
-        release_reconnect(hass)
-        await stream.wait_for_snapshot(mark)
-        async with asyncio.timeout(WAIT_TIMEOUT):
-            await fetched.wait()
+        await reconnect(hass, server, stream)
+        await wait_until_set(fetched)
     await hass.async_block_till_done()
 
     fridge, dishwasher = added
@@ -431,12 +434,8 @@ async def test_reconnect_during_catch_up(
 
     with patch.object(SmartKitchenClient, "get_devices", first_held):
         for reconnected in (first_started, second_fetched):
-            mark = stream.mark()
-            await server.drop_connections()
-            release_reconnect(hass, seconds=2)
-            await stream.wait_for_snapshot(mark)
-            async with asyncio.timeout(WAIT_TIMEOUT):
-                await reconnected.wait()
+            await reconnect(hass, server, stream, seconds=2)
+            await wait_until_set(reconnected)
     await hass.async_block_till_done()
 
     assert first_cancelled.is_set()

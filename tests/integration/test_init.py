@@ -23,7 +23,7 @@ from custom_components.smart_kitchen.api import (
 from custom_components.smart_kitchen.const import DOMAIN
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 
-from .conftest import WAIT_TIMEOUT, StreamSpy, release_reconnect, state_of
+from .conftest import StreamSpy, reconnect, release_reconnect, state_of, wait_until_set
 
 GET_INFO = "custom_components.smart_kitchen.coordinator.SmartKitchenClient.get_info"
 # What a newer server would answer; the real server speaks protocol 1.
@@ -76,8 +76,7 @@ async def test_unload_closes_the_stream_before_the_entities_go(
     unload_platforms = hass.config_entries.async_unload_platforms
 
     async def spy_unload_platforms(*args: Any) -> bool:
-        async with asyncio.timeout(WAIT_TIMEOUT):
-            await refresh_cancelled.wait()
+        await wait_until_set(refresh_cancelled)
         seen_while_unloading.append(coordinator.connection.state)
         return await unload_platforms(*args)
 
@@ -87,12 +86,8 @@ async def test_unload_closes_the_stream_before_the_entities_go(
             hass.config_entries, "async_unload_platforms", spy_unload_platforms
         ),
     ):
-        mark = stream.mark()
-        await server.drop_connections()
-        release_reconnect(hass)
-        await stream.wait_for_snapshot(mark)
-        async with asyncio.timeout(WAIT_TIMEOUT):
-            await refresh_started.wait()
+        await reconnect(hass, server, stream)
+        await wait_until_set(refresh_started)
         assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
 
@@ -294,8 +289,7 @@ async def test_password_refused_by_the_connection(
     ):
         # Ending the session closes the stream with 1008; the new login is refused.
         await coordinator.client.logout()
-        async with asyncio.timeout(WAIT_TIMEOUT):
-            await reauth_started.wait()
+        await wait_until_set(reauth_started)
     await hass.async_block_till_done()
 
     assert coordinator.connection.state is ConnectionState.AUTH_FAILED
@@ -322,8 +316,7 @@ async def test_device_list_refresh_fails(
         await server.drop_connections()
         release_reconnect(hass)
         await stream.wait_for_snapshot(mark)
-        async with asyncio.timeout(WAIT_TIMEOUT):
-            await refresh_failed.wait()
+        await wait_until_set(refresh_failed)
     await hass.async_block_till_done()
     assert state_of(hass, "sensor.dishwasher_status") == "idle"
     assert state_of(hass, "binary_sensor.demo_kitchen_server_connection") == "on"
