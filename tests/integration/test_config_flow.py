@@ -72,6 +72,13 @@ async def submit_user_step(
     return await hass.config_entries.flow.async_configure(result["flow_id"], data)
 
 
+def substitute_get_info(answer: ServerInfo | Exception) -> Any:
+    """Patch the server's answer to get_info: this info, or this error raised."""
+    if isinstance(answer, Exception):
+        return patch(GET_INFO, side_effect=answer)
+    return patch(GET_INFO, return_value=answer)
+
+
 def assert_form_error(result: ConfigFlowResult, error: str) -> None:
     """Assert that the form is shown again with an error."""
     assert result["type"] is FlowResultType.FORM
@@ -155,18 +162,8 @@ async def test_user_flow_server_errors(
 
     The real server speaks protocol 1 and answers well, so these answers are substituted.
     """
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    kwargs: dict[str, Any] = (
-        {"side_effect": get_info}
-        if isinstance(get_info, Exception)
-        else {"return_value": get_info}
-    )
-    with patch(GET_INFO, **kwargs):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], user_input(server)
-        )
+    with substitute_get_info(get_info):
+        result = await submit_user_step(hass, user_input(server))
     assert_form_error(result, error)
 
     result = await hass.config_entries.flow.async_configure(
@@ -329,12 +326,7 @@ async def test_zeroconf_errors(
     reason: str,
 ) -> None:
     """A discovery that does not answer like a protocol 1 server is dropped."""
-    kwargs: dict[str, Any] = (
-        {"side_effect": get_info}
-        if isinstance(get_info, Exception)
-        else {"return_value": get_info}
-    )
-    with patch(GET_INFO, **kwargs):
+    with substitute_get_info(get_info):
         result = await hass.config_entries.flow.async_init(
             DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(server)
         )
