@@ -8,6 +8,7 @@ from .const import DOMAIN
 from .coordinator import (
     SmartKitchenConfigEntry,
     SmartKitchenCoordinator,
+    alert_cursor_store,
     unsupported_protocol_issue_id,
 )
 
@@ -49,8 +50,9 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: SmartKitchenConfigEntry
 ) -> None:
-    """Delete the entry's repair issue: it would outlive the entry it is about."""
+    """Delete what would outlive the entry: its repair issue and its stored alert cursor."""
     ir.async_delete_issue(hass, DOMAIN, unsupported_protocol_issue_id(entry))
+    await alert_cursor_store(hass, entry).async_remove()
 
 
 async def async_remove_config_entry_device(

@@ -23,6 +23,12 @@ UNAVAILABLE_GRACE: Final = timedelta(seconds=5)
 # automations can tell "the fridge door is open now" from "it was open ten minutes ago".
 LATE_ALERT_AGE: Final = timedelta(minutes=5)
 
+# Where each entry keeps its alert cursor (the last alert handled in one server boot), so that alerts
+# raised while Home Assistant restarts are replayed when it is back. Saves are batched by this delay; an
+# unload or stop saves at once.
+ALERT_CURSOR_STORAGE_VERSION: Final = 1
+ALERT_CURSOR_SAVE_DELAY: Final = 2.0
+
 # Fired on the bus for every alert; device triggers listen for it.
 EVENT_SMART_KITCHEN: Final = "smart_kitchen_event"
 

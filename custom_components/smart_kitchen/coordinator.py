@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,10 +23,12 @@ from homeassistant.exceptions import (
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .api import (
     Alert,
+    AlertCursor,
     AlertType,
     ApplianceState,
     ConnectionState,
@@ -43,8 +45,11 @@ from .api import (
     SmartKitchenClient,
     SmartKitchenConnection,
     SmartKitchenError,
+    Subscribed,
 )
 from .const import (
+    ALERT_CURSOR_SAVE_DELAY,
+    ALERT_CURSOR_STORAGE_VERSION,
     ATTR_COMPARTMENT,
     ATTR_LATE,
     ATTR_MESSAGE,
@@ -118,6 +123,7 @@ class SmartKitchenCoordinator:
         self._listeners: dict[CompartmentKey | None, list[CALLBACK_TYPE]] = {}
         self._alert_listeners: dict[str, list[AlertListener]] = {}
         self._device_listeners: list[DeviceListener] = []
+        self._cursor_store = alert_cursor_store(hass, entry)
 
     async def async_setup(self) -> None:
         """Log in and load the appliances, or tell Home Assistant why not."""
@@ -160,7 +166,30 @@ class SmartKitchenCoordinator:
             self.config_entry.data[CONF_PASSWORD],
             on_event=self._async_handle_event,
             device_ids=tuple(self.devices),
+            alert_cursor=await self._async_load_alert_cursor(),
         )
+
+    async def _async_load_alert_cursor(self) -> AlertCursor | None:
+        """Return where the alert stream stood when this entry last ran, to replay what came since."""
+        if (stored := await self._cursor_store.async_load()) is None:
+            return None
+        try:
+            return AlertCursor(**stored)
+        except TypeError, ValueError:
+            # A damaged file costs the alerts raised while Home Assistant was down, nothing more.
+            LOGGER.warning(
+                "Ignoring the unreadable alert position stored for %s",
+                self.config_entry.title,
+            )
+            return None
+
+    @callback
+    def _async_save_alert_cursor(self) -> None:
+        """Persist the alert cursor soon; several alerts in a row make one write."""
+        if (cursor := self.connection.alert_cursor) is not None:
+            self._cursor_store.async_delay_save(
+                lambda: asdict(cursor), ALERT_CURSOR_SAVE_DELAY
+            )
 
     @callback
     def _async_check_protocol(self) -> None:
@@ -262,6 +291,8 @@ class SmartKitchenCoordinator:
         await self.connection.close()
         # After close(): its last state change would otherwise start the grace timer again.
         self._async_stop_grace()
+        if (cursor := self.connection.alert_cursor) is not None:
+            await self._cursor_store.async_save(asdict(cursor))
 
     async def async_send_command(
         self, device_id: str, command: str, compartment: str | None, **args: Any
@@ -326,6 +357,10 @@ class SmartKitchenCoordinator:
                 self._async_handle_update(event)
             case Alert():
                 self._async_handle_alert(event)
+                self._async_save_alert_cursor()
+            case Subscribed():
+                # The server's newest alert id: the place to resume from if nothing else happens.
+                self._async_save_alert_cursor()
             case ConnectionStateChanged():
                 self._async_handle_connection_state(event)
             case DeviceAdded():
@@ -508,6 +543,15 @@ class SmartKitchenCoordinator:
         self.connection.set_device_ids(tuple(self.devices))
         if device_entry := self.async_device_entry(device_id):
             dr.async_get(self.hass).async_remove_device(device_entry.id)
+
+
+def alert_cursor_store(
+    hass: HomeAssistant, entry: ConfigEntry
+) -> Store[dict[str, Any]]:
+    """Return the store that keeps an entry's alert cursor across restarts."""
+    return Store(
+        hass, ALERT_CURSOR_STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.alert_cursor"
+    )
 
 
 def unsupported_protocol_issue_id(entry: ConfigEntry) -> str:

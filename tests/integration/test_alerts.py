@@ -2,7 +2,10 @@
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest.mock import PropertyMock, patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import automation
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.core import Event, HomeAssistant, ServiceCall
@@ -12,10 +15,16 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_time_changed,
     async_get_device_automations,
 )
 
-from custom_components.smart_kitchen.api import Alert, DeviceType, SmartKitchenClient
+from custom_components.smart_kitchen.api import (
+    Alert,
+    DeviceType,
+    SmartKitchenClient,
+    SmartKitchenConnection,
+)
 from custom_components.smart_kitchen.const import DOMAIN, EVENT_SMART_KITCHEN
 from custom_components.smart_kitchen.device_trigger import async_get_triggers
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
@@ -26,6 +35,7 @@ from .conftest import (
     attributes_of,
     reconnect,
     release_reconnect,
+    setup_entry,
     state_of,
 )
 
@@ -348,3 +358,113 @@ async def test_device_triggers(
         )
         if trigger["domain"] == DOMAIN
     ]
+
+
+async def test_alert_raised_while_home_assistant_was_down(
+    hass: HomeAssistant,
+    *,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    kitchen: SmartKitchenClient,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+) -> None:
+    """An alert raised while the entry was not running is replayed once when it runs again.
+
+    Unloading stands in for a restart of Home Assistant: the entry saves where its alert stream
+    stood, and the next setup resumes from there.
+    """
+    bus_events: list[Event] = async_capture_events(hass, EVENT_SMART_KITCHEN)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    cursor_key = f"{DOMAIN}.{init_integration.entry_id}.alert_cursor"
+    assert hass_storage[cursor_key]["data"] == {
+        "boot_id": server.boot_id,
+        "last_alert_id": 0,
+    }
+
+    await raise_door_alert(server, kitchen, "fridge")
+
+    mark = stream.mark()
+    assert await hass.config_entries.async_setup(init_integration.entry_id)
+    await stream.wait_for(is_alert("door_open"), mark)
+    await hass.async_block_till_done()
+    assert [
+        (event.data["type"], event.data["compartment"]) for event in bus_events
+    ] == [("door_open", "fridge")]
+    assert state_of(hass, FRIDGE_ALARM) == "on"
+
+    # The new position is saved (batched), so the alert is not replayed a second time.
+    freezer.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass_storage[cursor_key]["data"]["last_alert_id"] == 1
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    mark = stream.mark()
+    assert await hass.config_entries.async_setup(init_integration.entry_id)
+    await stream.wait_for_snapshot(mark)
+    await hass.async_block_till_done()
+    assert len(bus_events) == 1
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [{"boot_id": "gone", "last_alert_id": -1}, {"bootId": "x"}],
+    ids=["negative_id", "unknown_keys"],
+)
+async def test_unreadable_alert_cursor(
+    hass: HomeAssistant,
+    *,
+    stream: StreamSpy,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    stored: dict[str, Any],
+) -> None:
+    """A damaged stored cursor is ignored with a warning; the entry starts as a fresh one."""
+    hass_storage[f"{DOMAIN}.{mock_config_entry.entry_id}.alert_cursor"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{mock_config_entry.entry_id}.alert_cursor",
+        "data": stored,
+    }
+    await setup_entry(hass, mock_config_entry, stream)
+
+    assert "Ignoring the unreadable alert position" in caplog.text
+    assert mock_config_entry.runtime_data.connection.alert_cursor is not None
+
+
+async def test_alert_cursor_removed_with_the_entry(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    init_integration: MockConfigEntry,
+) -> None:
+    """Deleting the entry deletes its stored alert cursor."""
+    cursor_key = f"{DOMAIN}.{init_integration.entry_id}.alert_cursor"
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert cursor_key in hass_storage
+
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert cursor_key not in hass_storage
+
+
+async def test_no_alert_cursor_from_an_older_server(
+    hass: HomeAssistant,
+    *,
+    stream: StreamSpy,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A server that sends no `lastAlertId` on `subscribed` (an older server) leaves nothing to store.
+
+    The library then has no cursor until the first alert, which only such a server can cause, so the
+    library's answer is the one thing replaced here.
+    """
+    with patch.object(
+        SmartKitchenConnection, "alert_cursor", new_callable=PropertyMock
+    ) as alert_cursor:
+        alert_cursor.return_value = None
+        await setup_entry(hass, mock_config_entry, stream)
+        assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+    assert f"{DOMAIN}.{mock_config_entry.entry_id}.alert_cursor" not in hass_storage
