@@ -29,7 +29,7 @@ import re
 from typing import Any, Self
 
 import orjson
-import yaml  # type: ignore[import-untyped, unused-ignore]
+import yaml
 
 from .auth import check_hash
 from .const import DEFAULT_DOOR_ALERT_TICKS, DEFAULT_TICK, DEFAULT_TOKEN_LIFETIME
