@@ -4,13 +4,10 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
+from .alert_cursor import alert_cursor_store
 from .const import DOMAIN
-from .coordinator import (
-    SmartKitchenConfigEntry,
-    SmartKitchenCoordinator,
-    alert_cursor_store,
-    unsupported_protocol_issue_id,
-)
+from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
+from .issues import unsupported_protocol_issue_id
 
 PLATFORMS = (
     Platform.BINARY_SENSOR,

@@ -17,8 +17,9 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ApplianceState, DeviceType
+from .compartment import Compartment
 from .const import DOMAIN
-from .coordinator import Compartment, SmartKitchenConfigEntry, SmartKitchenCoordinator
+from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
 from .entity import (
     SmartKitchenCompartmentEntity,
     SmartKitchenEntity,

@@ -7,7 +7,7 @@ from typing import Any, override
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 
 from .api import DeviceType, DishwasherState, DishwasherStatus
-from .coordinator import Compartment
+from .compartment import Compartment
 from .entity import (
     SmartKitchenCompartmentEntity,
     SmartKitchenEntityDescription,

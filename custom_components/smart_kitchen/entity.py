@@ -11,13 +11,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import BaseCoordinatorEntity
 
 from .api import Device, DeviceType
+from .compartment import Compartment, CompartmentKey
 from .const import DOMAIN, MANUFACTURER
-from .coordinator import (
-    Compartment,
-    CompartmentKey,
-    SmartKitchenConfigEntry,
-    SmartKitchenCoordinator,
-)
+from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
 
 
 @dataclass(frozen=True, kw_only=True)

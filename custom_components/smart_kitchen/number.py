@@ -12,7 +12,7 @@ from homeassistant.components.number import (
 from homeassistant.const import UnitOfTemperature
 
 from .api import ApplianceState, DeviceType, FridgeState, OvenState
-from .coordinator import Compartment
+from .compartment import Compartment
 from .entity import (
     SmartKitchenCompartmentEntity,
     SmartKitchenEntityDescription,

@@ -17,8 +17,8 @@ from .api import (
     OvenMode,
     OvenState,
 )
+from .compartment import Compartment
 from .const import DOMAIN
-from .coordinator import Compartment
 from .entity import (
     SmartKitchenCompartmentEntity,
     SmartKitchenEntityDescription,

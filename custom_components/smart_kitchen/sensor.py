@@ -23,7 +23,7 @@ from .api import (
     OvenState,
     OvenStatus,
 )
-from .coordinator import Compartment
+from .compartment import Compartment
 from .entity import (
     SmartKitchenCompartmentEntity,
     SmartKitchenEntityDescription,
