@@ -237,6 +237,9 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         self, data: Mapping[str, Any], errors: dict[str, str]
     ) -> tuple[ServerInfo, LoginResult] | None:
         """Check the server and log in, or fill `errors`; every step's one validation."""
+        if not _is_server_url(data[CONF_URL]):
+            errors[CONF_URL] = "invalid_url"
+            return None
         session = async_get_clientsession(self.hass, verify_ssl=data[CONF_VERIFY_SSL])
         client = SmartKitchenClient(
             data[CONF_URL], session=session, verify_ssl=data[CONF_VERIFY_SSL]
@@ -301,6 +304,24 @@ async def _async_log_in(
     if info.protocol != SUPPORTED_PROTOCOL:
         raise UnsupportedProtocolError
     return info, await client.login(data[CONF_USERNAME], data[CONF_PASSWORD])
+
+
+def _is_server_url(url: str) -> bool:
+    """Return whether a URL can be a server's address: http(s), a host, and no credentials in it.
+
+    Credentials in a URL would be stored, shown and logged with it; the password belongs in its own
+    field, which is redacted everywhere.
+    """
+    try:
+        parsed = URL(url)
+    except TypeError, ValueError:
+        return False
+    return (
+        parsed.scheme in ("http", "https")
+        and bool(parsed.host)
+        and parsed.user is None
+        and parsed.password is None
+    )
 
 
 def _unique_id(info: ServerInfo, login: LoginResult) -> str:

@@ -142,6 +142,36 @@ async def test_user_flow_errors(
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "kitchen.local:8765",
+        "ftp://127.0.0.1:8765",
+        "http://[::1",
+        "http://demo:s3cret@127.0.0.1:8765",
+        "http://demo@127.0.0.1:8765",
+    ],
+    ids=["no_scheme", "other_scheme", "unparsable", "with_password", "with_user"],
+)
+async def test_user_flow_invalid_url(
+    hass: HomeAssistant, server: SmartKitchenServer, url: str
+) -> None:
+    """An address that cannot be a server's is refused on the field before any request.
+
+    Credentials in a URL would be stored, shown and logged with it, so they are refused too.
+    """
+    result = await submit_user_step(hass, user_input(server, url=url))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_URL: "invalid_url"}
+    assert len(server.sessions) == 0
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(server)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "s3cret" not in str(result["data"])
+
+
+@pytest.mark.parametrize(
     ("get_info", "error"),
     [
         (
@@ -377,7 +407,7 @@ async def test_reauth_wrong_account(
 async def test_reconfigure_flow(
     hass: HomeAssistant, server: SmartKitchenServer, mock_config_entry: MockConfigEntry
 ) -> None:
-    """The same server at a new address replaces the URL; an unreachable one is shown first."""
+    """The same server at a new address replaces the URL; an invalid and an unreachable one are shown first."""
     mock_config_entry.add_to_hass(hass)
     moved = await other_server("smart-kitchen-demo")
     moved_url = moved.url
@@ -385,6 +415,11 @@ async def test_reconfigure_flow(
         result = await mock_config_entry.start_reconfigure_flow(hass)
         assert result["type"] is FlowResultType.FORM
         assert result["step_id"] == "reconfigure"
+
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_URL: "ftp://kitchen.local", CONF_VERIFY_SSL: True}
+        )
+        assert result["errors"] == {CONF_URL: "invalid_url"}
 
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_URL: UNREACHABLE_URL, CONF_VERIFY_SSL: True}
