@@ -221,6 +221,15 @@ async def test_watch_refused_login(server: SmartKitchenServer) -> None:
     assert out.getvalue() == "error: wrong username or password\n"
 
 
+async def test_watch_refuses_credentials_in_the_url() -> None:
+    """A password typed into --url is refused, and the message does not print it."""
+    out = Output()
+    assert await cli.watch("http://me:s3cret@127.0.0.1:1", "me", "pw", out=out) == 1
+    assert out.getvalue() == (
+        "error: credentials in the URL are not supported; pass them to login()\n"
+    )
+
+
 async def test_watch_refused_relogin(fake_server: Any) -> None:
     """If the stream's re-login is refused, watch() reports it and exits with 1."""
     logins = 0

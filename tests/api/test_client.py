@@ -412,6 +412,26 @@ async def test_server_closes_without_answer(fake_server: StartFake) -> None:
             await client.get_info()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://me:s3cret@127.0.0.1:8765",
+        "http://:s3cret@127.0.0.1:8765",
+        "https://s3cret@kitchen.local",
+    ],
+)
+def test_credentials_in_the_url_are_refused(url: str) -> None:
+    """A URL with userinfo is refused at once, and the error does not repeat the secret.
+
+    Accepted, it would be sent as Basic auth and shown in reprs, error messages, the stats'
+    last_disconnect_reason and debug logs.
+    """
+    with pytest.raises(ValueError, match="credentials in the URL") as err:
+        SmartKitchenClient(url)
+    assert "s3cret" not in str(err.value)
+    assert "s3cret" not in repr(err.value)
+
+
 async def test_connection_refused() -> None:
     """Nothing listening is a connection error, for REST and the WebSocket."""
     async with SmartKitchenClient(f"http://127.0.0.1:{free_port()}") as client:

@@ -106,7 +106,12 @@ async def watch(
         out.flush()
 
     async with aiohttp.ClientSession() as session:
-        client = SmartKitchenClient(url, session, verify_ssl)
+        try:
+            client = SmartKitchenClient(url, session, verify_ssl)
+        except ValueError as err:
+            # Credentials in the URL: the message says so without repeating them.
+            write(f"error: {err}")
+            return 1
         try:
             await client.login(username, password)
             if not device_ids:

@@ -51,8 +51,19 @@ class SmartKitchenClient:
         verify_ssl: bool = True,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     ) -> None:
-        """Store the base URL (e.g. `http://kitchen.local:8765`) and the session to use."""
+        """Store the base URL (e.g. `http://kitchen.local:8765`) and the session to use.
+
+        Raise ValueError for a URL with credentials (`http://me:secret@host`): the protocol logs in
+        with `login()`, and a password in the URL would be sent as Basic auth and leak into every
+        message, log line and repr that shows the URL.
+        """
         self._url = URL(url)
+        if self._url.user is not None or self._url.password is not None:
+            raise ValueError(
+                "credentials in the URL are not supported; pass them to login()"
+            )
+        # What messages, logs and reprs show: never userinfo, whatever the URL above holds.
+        self._display_url = str(self._url.with_user(None))
         self._session = session
         self._close_session = False
         self.verify_ssl = verify_ssl
@@ -61,12 +72,12 @@ class SmartKitchenClient:
 
     def __repr__(self) -> str:
         """Describe the client without its token."""
-        return f"{type(self).__name__}({str(self._url)!r})"
+        return f"{type(self).__name__}({self._display_url!r})"
 
     @property
     def url(self) -> str:
-        """Return the base URL of the server."""
-        return str(self._url)
+        """Return the base URL of the server, as it may be shown (without credentials)."""
+        return self._display_url
 
     @property
     def ws_url(self) -> str:
@@ -129,15 +140,15 @@ class SmartKitchenClient:
                     raw = await response.read()
         except TimeoutError as err:
             raise SmartKitchenConnectionTimeoutError(
-                f"Timeout after {self.request_timeout} s talking to {self._url}"
+                f"Timeout after {self.request_timeout} s talking to {self._display_url}"
             ) from err
         except aiohttp.ServerDisconnectedError as err:
             raise SmartKitchenConnectionClosedError(
-                f"{self._url} closed the connection before answering"
+                f"{self._display_url} closed the connection before answering"
             ) from err
         except aiohttp.ClientError as err:
             raise SmartKitchenConnectionError(
-                f"Error talking to {self._url}: {err}"
+                f"Error talking to {self._display_url}: {err}"
             ) from err
         return _parse_answer(response, raw)
 
@@ -238,15 +249,15 @@ class SmartKitchenClient:
                     "The server refused the token"
                 ) from err
             raise SmartKitchenConnectionError(
-                f"WebSocket upgrade refused by {self._url}: HTTP {err.status}"
+                f"WebSocket upgrade refused by {self._display_url}: HTTP {err.status}"
             ) from err
         except TimeoutError as err:
             raise SmartKitchenConnectionTimeoutError(
-                f"Timeout after {self.request_timeout} s opening the WebSocket of {self._url}"
+                f"Timeout after {self.request_timeout} s opening the WebSocket of {self._display_url}"
             ) from err
         except aiohttp.ClientError as err:
             raise SmartKitchenConnectionError(
-                f"Error opening the WebSocket of {self._url}: {err}"
+                f"Error opening the WebSocket of {self._display_url}: {err}"
             ) from err
 
     async def close(self) -> None:
