@@ -2,6 +2,8 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+import json
+from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession
@@ -290,6 +292,21 @@ async def test_oven_command_errors(
 
     assert status == 400
     assert answer == {"error": {"code": code, "message": message}}
+
+
+async def test_documented_error_envelope_is_what_the_server_sends(
+    command: Command,
+) -> None:
+    """The error example in docs/protocol.md is the server's real answer to an oven at 500 °C."""
+    doc = (Path(__file__).parents[2] / "docs" / "protocol.md").read_text()
+    example = doc.split("Every error response has this body", 1)[1]
+    example = example.split("```json\n", 1)[1].split("```", 1)[0]
+    await set_mode(command, "bake")
+
+    status, answer = await set_target(command, 500)
+
+    assert status == 400
+    assert answer == json.loads(example)
 
 
 @pytest.mark.parametrize(
