@@ -1,7 +1,8 @@
 """Fixtures for the client library: the real server on 127.0.0.1, plain pytest-asyncio, no Home Assistant."""
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 import socket
 import ssl
@@ -43,8 +44,40 @@ def free_port() -> int:
 
 
 @pytest.fixture(autouse=True)
-def allow_localhost_sockets(socket_enabled: None) -> None:
-    """Let every test here open sockets (the HA plugin still allows 127.0.0.1 only)."""
+def allow_localhost_sockets(request: pytest.FixtureRequest) -> None:
+    """Let every test here open sockets where pytest-socket blocks them (the HA plugin does).
+
+    Without pytest-socket (the library's suite run on its own) nothing blocks sockets.
+    """
+    if request.config.pluginmanager.hasplugin("socket"):
+        request.getfixturevalue("socket_enabled")
+
+
+@asynccontextmanager
+async def no_leaked_tasks() -> AsyncIterator[None]:
+    """Fail if the body leaves a task it created still pending (the leak is cancelled first)."""
+    before = asyncio.all_tasks()
+    yield
+    leaked = asyncio.all_tasks() - before - {asyncio.current_task()}
+    if not leaked:
+        return
+    # Described before cancelling, so the message shows where each task was waiting.
+    described = sorted(map(repr, leaked))
+    for task in leaked:
+        task.cancel()
+    await asyncio.wait(leaked)
+    pytest.fail(f"left {len(leaked)} pending task(s): {described}")
+
+
+@pytest.fixture(autouse=True)
+async def fail_on_leaked_tasks() -> AsyncGenerator[None]:
+    """Prove in this suite itself (not only through the HA plugin) that nothing outlives a test.
+
+    Autouse, so it is set up before and torn down after the test's own fixtures: what the
+    server, connections and relays leave behind after their teardown is a leak.
+    """
+    async with no_leaked_tasks():
+        yield
 
 
 class Recorder:

@@ -220,6 +220,8 @@ async def test_server_restart(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A restart loses sessions: the client logs in again silently and takes the new boot's alerts."""
+    # The count of logins below needs the server's INFO lines, whatever logging pytest was given.
+    caplog.set_level(logging.INFO, logger="smart_kitchen_server")
     client = SmartKitchenClient(proxy.url, session)
     running = await start_connection(client)
     recorder = running.recorder
