@@ -1,7 +1,11 @@
 """The library must stay publishable on its own: nothing under api/ may import Home Assistant."""
 
 import ast
+import os
 from pathlib import Path
+import shutil
+import subprocess
+import sys
 
 from custom_components.smart_kitchen import api
 
@@ -53,3 +57,48 @@ def test_the_check_sees_nested_imports(tmp_path: Path) -> None:
 def test_library_ships_py_typed() -> None:
     """Type checkers of library users see the annotations."""
     assert (API_DIR / "py.typed").is_file()
+
+
+# Runs in a fresh interpreter where Home Assistant and the integration cannot be imported at all.
+_BLOCKED_RUN = """
+import runpy, sys
+sys.modules["homeassistant"] = None
+sys.modules["custom_components"] = None
+try:
+    import homeassistant.core
+except ImportError:
+    pass
+else:
+    raise SystemExit("the blocker let homeassistant through")
+import smart_kitchen_api
+smart_kitchen_api.SmartKitchenClient("http://127.0.0.1:8765")
+runpy.run_module("smart_kitchen_api", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_library_runs_as_a_top_level_package_without_homeassistant(
+    tmp_path: Path,
+) -> None:
+    """A copy of api/ named like a PyPI package imports and runs its CLI with HA blocked.
+
+    Unlike the source check above, this also catches relative imports that reach out of api/
+    (`from ..const import X`) and imports hidden behind strings or plugins.
+    """
+    shutil.copytree(
+        API_DIR,
+        tmp_path / "smart_kitchen_api",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", _BLOCKED_RUN, "--help"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "watch" in result.stdout
+    assert result.stderr == ""
