@@ -249,6 +249,7 @@ class TcpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._stalled: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._refusing = False
         self.connections = 0
 
     async def start(self) -> None:
@@ -263,6 +264,10 @@ class TcpProxy:
     def release(self) -> None:
         """Let held and new connections through."""
         self._open.set()
+
+    def refuse(self, refusing: bool = True) -> None:
+        """Reset new connections at once, like a server that is down (refuse(False) ends it)."""
+        self._refusing = refusing
 
     def cut(self) -> None:
         """Reset every relayed connection, like a network failure."""
@@ -284,6 +289,8 @@ class TcpProxy:
         self._writers.add(writer)
         try:
             await self._open.wait()
+            if self._refusing:
+                return
             self.connections += 1
             upstream_reader, upstream_writer = await asyncio.open_connection(
                 "127.0.0.1", self._target_port

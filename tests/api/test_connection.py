@@ -1,7 +1,7 @@
 """Tests for the connection manager against the real server (through a misbehaving relay where needed)."""
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 import logging
 
 import aiohttp
@@ -25,6 +25,7 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenClient,
     SmartKitchenConnection,
     Subscribed,
+    connection as connection_module,
 )
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 from smart_kitchen_server.auth import hash_password
@@ -340,6 +341,78 @@ async def test_throttled_login_waits_for_retry_after(
     await running.connection.close()
     await running.finished()
     assert running.task.result() is None
+
+
+@pytest.mark.parametrize(
+    ("reset_after", "delay_after_healthy"),
+    [(0.0, 0.01), (3600.0, 0.08)],
+    ids=["healthy-resets", "short-lived-keeps-growing"],
+)
+async def test_reconnect_delays_double_cap_and_reset(
+    session: aiohttp.ClientSession,
+    proxy: TcpProxy,
+    start_connection: StartConnection,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    reset_after: float,
+    delay_after_healthy: float,
+) -> None:
+    """The manager announces retries 0.01, 0.02, 0.04, then the 0.08 cap; a healthy link resets.
+
+    With full jitter at its maximum (rand = 1.0) each delay is the exponential ceiling. The clock
+    the manager stamps retry_at with is frozen, so retry_at - now is exactly the delay it chose.
+    """
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    class FrozenDatetime(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> datetime:
+            return now
+
+    monkeypatch.setattr(connection_module, "datetime", FrozenDatetime)
+    proxy.refuse()
+    client = SmartKitchenClient(proxy.url, session)
+    running = await start_connection(
+        client,
+        backoff_initial=0.01,
+        backoff_max=0.08,
+        backoff_reset_after=reset_after,
+        rand=lambda: 1.0,
+    )
+    recorder = running.recorder
+
+    def retries() -> list[ConnectionStateChanged]:
+        return [
+            event
+            for event in recorder.of(ConnectionStateChanged)
+            if event.state is ConnectionState.DISCONNECTED
+        ]
+
+    announced: list[datetime | None] = []
+
+    def on_state(event: Event) -> None:
+        if not isinstance(event, ConnectionStateChanged):
+            return
+        if event.state is ConnectionState.DISCONNECTED:
+            announced.append(running.connection.stats.next_retry_at)
+        elif event.state is ConnectionState.CONNECTING and len(retries()) == 5:
+            # Decided as the manager reports the attempt, so no other attempt slips in first.
+            proxy.refuse(False)
+
+    recorder.hook = on_state
+    await recorder.wait_for_updates(5)
+    assert recorder.states().count(ConnectionState.CONNECTED) == 1
+    proxy.cut()
+    await recorder.wait_until(lambda: len(retries()) == 6)
+
+    delays = [
+        (event.retry_at - now).total_seconds()
+        for event in retries()
+        if event.retry_at is not None
+    ]
+    assert delays == [0.01, 0.02, 0.04, 0.08, 0.08, delay_after_healthy]
+    # The stats (diagnostics) announced the same retry times.
+    assert announced == [event.retry_at for event in retries()]
 
 
 async def test_half_open_link(
