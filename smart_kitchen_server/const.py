@@ -12,7 +12,8 @@ DEFAULT_HEARTBEAT: Final = 20.0
 DEFAULT_DOOR_ALERT_TICKS: Final = 15
 DEFAULT_TOKEN_LIFETIME: Final = 24 * 60 * 60.0
 
-# A client is dropped once nothing at all (a pong included) arrived for this many heartbeats.
+# A client is dropped once this many pings in a row (one per heartbeat) got nothing at all back (a
+# pong included): after 3 to 4 heartbeats of silence.
 MISSED_HEARTBEATS: Final = 3
 
 MAX_FRAME_SIZE: Final = 64 * 1024

@@ -51,8 +51,10 @@ class Connection:
         self.session = session
         self.transport = transport
         self.subscriptions: set[str] = set()
-        # Loop time of the last frame received; the keepalive drops connections that go quiet.
+        # Loop time of the last frame received, and the keepalive pings sent since then: the
+        # keepalive drops a connection once MISSED_HEARTBEATS pings in a row got no frame back.
         self.last_seen = now
+        self.unanswered_pings = 0
         self.bad_messages: deque[datetime] = deque()
         self.closing = False
         self.close_started = False
@@ -78,8 +80,14 @@ class Connection:
         """Serialize and queue a message meant for this connection only."""
         self.send(messages.encode(message))
 
+    def heard_from(self, now: float) -> None:
+        """Record a frame from the client: any frame (a pong in particular) is a sign of life."""
+        self.last_seen = now
+        self.unanswered_pings = 0
+
     def ping(self) -> None:
-        """Queue a keepalive ping."""
+        """Queue a keepalive ping and count it until the client sends anything."""
+        self.unanswered_pings += 1
         self._enqueue(_Control(WSMsgType.PING, b""))
 
     def pong(self, data: bytes) -> None:

@@ -180,10 +180,13 @@ class SmartKitchenServer:
             await asyncio.sleep(self.heartbeat)
             now = loop.time()
             for connection in list(self._context.hub.connections):
-                if now - connection.last_seen > MISSED_HEARTBEATS * self.heartbeat:
+                # Counted in pings, not measured in seconds: a late wake-up of this loop must not
+                # cost the client one of the pings it is owed.
+                if connection.unanswered_pings >= MISSED_HEARTBEATS:
                     _LOGGER.info(
-                        "Dropping %s: no pong for %g seconds",
+                        "Dropping %s: no answer to %d pings in %g seconds",
                         connection.username,
+                        connection.unanswered_pings,
                         now - connection.last_seen,
                     )
                     connection.abort()

@@ -93,7 +93,7 @@ class WebSocketEndpoint:
         )
         try:
             async for msg in ws:
-                connection.last_seen = loop.time()
+                connection.heard_from(loop.time())
                 if connection.closing:
                     # Closing already: nothing the client says matters any more.
                     continue

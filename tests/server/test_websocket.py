@@ -591,10 +591,13 @@ async def test_keepalive(fast_heartbeat_server: SmartKitchenServer) -> None:
             await ws.pong(msg.data)
         assert server.connection_count == 1
 
-        # Now ignore the pings: within a few heartbeats the server cuts the connection.
+        # Now ignore the pings: the server cuts the connection after exactly three of them
+        # (MISSED_HEARTBEATS), i.e. after 3 to 4 heartbeats of silence, never earlier.
+        unanswered = 0
         async with asyncio.timeout(TIMEOUT):
             while (msg := await ws.receive()).type is WSMsgType.PING:
-                pass
+                unanswered += 1
+        assert unanswered == 3
         assert msg.type in (WSMsgType.CLOSED, WSMsgType.ERROR)
         assert ws.close_code == 1006
         await server.wait_until(lambda: server.connection_count == 0)
