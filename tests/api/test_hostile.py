@@ -1,6 +1,7 @@
 """Tests for the connection manager against small test servers that speak (or break) the protocol."""
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 import logging
@@ -555,3 +556,35 @@ async def test_first_cursor_comes_from_subscribed(
     assert [
         ("lastAlertId" in m, m.get("lastAlertId")) for m in kitchen.subscribes()
     ] == expected
+
+
+async def test_link_is_dead_after_two_unanswered_pings(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+) -> None:
+    """A server that stops answering gets exactly 2 pings (MISSED_PONGS), then the link is replaced."""
+    frames: Counter[aiohttp.WSMsgType] = Counter()
+
+    async def silent(kitchen: FakeKitchen, ws: web.WebSocketResponse) -> None:
+        await ws.send_json(connected())
+        # Read everything, answer nothing: not even a pong to the client's pings. Each ping is
+        # counted as it is read, before the client's close frame that follows it on the wire.
+        async for msg in ws:
+            frames[msg.type] += 1
+
+    kitchen = FakeKitchen([silent, standard()])
+    running = await start(
+        kitchen, kitchen_url, session, start_connection, heartbeat=0.02
+    )
+    recorder = running.recorder
+    await recorder.wait_until(lambda: len(recorder.of(Connected)) == 2)
+
+    assert frames[aiohttp.WSMsgType.PING] == 2
+    disconnected = [
+        e
+        for e in recorder.of(ConnectionStateChanged)
+        if e.state is ConnectionState.DISCONNECTED
+    ]
+    assert len(disconnected) == 1
+    assert "half-open" in (disconnected[0].reason or "")
