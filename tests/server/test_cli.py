@@ -6,10 +6,16 @@ import io
 from pathlib import Path
 from typing import Any, ClassVar
 
+from aiohttp import ClientSession
 import pytest
 from zeroconf import ServiceInfo
 
-from smart_kitchen_server import ServerConfig, __main__ as cli, advertise
+from smart_kitchen_server import (
+    ServerConfig,
+    SmartKitchenServer,
+    __main__ as cli,
+    advertise,
+)
 from smart_kitchen_server.auth import verify_password
 
 from .conftest import TIMEOUT
@@ -192,12 +198,45 @@ def test_main_cannot_listen(
     )
 
 
-async def test_serve_until_stopped() -> None:
-    """serve() starts a server and stops it when asked."""
-    stop = asyncio.Event()
-    stop.set()
+async def test_serve_until_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve() serves the demo (info and a demo login answer over HTTP) until asked to stop."""
+    started: asyncio.Future[SmartKitchenServer] = (
+        asyncio.get_running_loop().create_future()
+    )
 
-    await cli.serve(ServerConfig.demo(tick=None), host="127.0.0.1", port=0, stop=stop)
+    class ReportingServer(SmartKitchenServer):
+        """The real server, telling the test where it listens once it does."""
+
+        async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+            bound = await super().start(host, port)
+            started.set_result(self)
+            return bound
+
+    monkeypatch.setattr(cli, "SmartKitchenServer", ReportingServer)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(
+        cli.serve(ServerConfig.demo(tick=None), host="127.0.0.1", port=0, stop=stop)
+    )
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            server = await started
+        async with ClientSession(base_url=server.url) as http:
+            info = await http.get("/api/info")
+            assert info.status == 200
+            assert (await info.json())["protocol"] == 1
+            login = await http.post(
+                "/api/login", json={"username": "demo", "password": "demo"}
+            )
+            assert login.status == 200
+            assert (await login.json())["token"]
+        assert not serving.done()
+    finally:
+        stop.set()
+        async with asyncio.timeout(TIMEOUT):
+            await serving
+    assert server.connection_count == 0
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = server.url
 
 
 class FakeZeroconf:
