@@ -240,6 +240,21 @@ async def test_fan_out_serializes_once(
     for client in clients:
         assert (await client.receive()) == orjson.loads(encoded[0])
 
+    # Alerts too: a quick program's countdown and its program_finished alert are each encoded
+    # once, and every subscriber gets exactly those messages, in that order.
+    encoded.clear()
+    dishwasher = server.simulation.devices["dishwasher-1"]
+    server.simulation.command(dishwasher, "cancel", None, {})
+    server.simulation.command(dishwasher, "start", None, {"program": "quick"})
+    await server.tick(30)
+
+    sent = [orjson.loads(payload) for payload in encoded]
+    assert [message["type"] for message in sent].count("alert") == 1
+    assert sent[-1]["type"] == "alert"
+    for client in clients:
+        assert await client.receive_many(len(sent)) == sent
+        await client.barrier()
+
 
 async def test_alerts_go_only_to_subscribers(
     connect: Connect,
@@ -317,6 +332,35 @@ async def test_alert_replay(
         (1, "temperature_high"),
         (2, "door_open"),
         (3, "program_finished"),
+    ]
+    await client.barrier()
+
+
+async def test_alert_buffer_drops_the_oldest(
+    connect: Connect,
+    token: str,
+    server: SmartKitchenServer,
+    command: Callable[..., Awaitable[Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past ALERT_BUFFER_SIZE alerts the oldest go; a full replay returns the newest, in order."""
+    monkeypatch.setattr("smart_kitchen_server.hub.ALERT_BUFFER_SIZE", 3)
+    for _ in range(5):
+        status, _ = await command(
+            "dishwasher-1", {"command": "start", "args": {"program": "quick"}}
+        )
+        assert status == 200
+        await server.tick(30)  # one program_finished alert per run: ids 1 to 5
+
+    client = await connect(token)
+    received = await client.subscribe(["dishwasher-1"], last_alert_id=0)
+    alerts = await client.receive_many(3)
+
+    assert received[0]["lastAlertId"] == 5
+    assert [(a["id"], a["alertType"]) for a in alerts] == [
+        (3, "program_finished"),
+        (4, "program_finished"),
+        (5, "program_finished"),
     ]
     await client.barrier()
 
