@@ -159,6 +159,9 @@ def test_main_prompts_for_the_password(
 def test_ctrl_c_exits_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C cancels watch() (which closes everything) and main() returns 0."""
     monkeypatch.setenv(cli.PASSWORD_ENV, "x")
+    # asyncio.run() turns SIGINT into cancellation only over Python's default handler; a test run
+    # started in the background inherits SIGINT ignored, and the raised signal would then be lost.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     cancelled = []
 
     async def watch(*args: Any, **kwargs: Any) -> int:
@@ -171,7 +174,10 @@ def test_ctrl_c_exits_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
         return 1
 
     monkeypatch.setattr(cli, "watch", watch)
-    assert cli.main(["watch", "--url", "http://k", "--username", "demo"]) == 0
+    try:
+        assert cli.main(["watch", "--url", "http://k", "--username", "demo"]) == 0
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert cancelled == [True]
 
 
