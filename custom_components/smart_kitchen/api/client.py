@@ -62,8 +62,6 @@ class SmartKitchenClient:
             raise ValueError(
                 "credentials in the URL are not supported; pass them to login()"
             )
-        # What messages, logs and reprs show: never userinfo, whatever the URL above holds.
-        self._display_url = str(self._url.with_user(None))
         self._session = session
         self._close_session = False
         self.verify_ssl = verify_ssl
@@ -72,12 +70,12 @@ class SmartKitchenClient:
 
     def __repr__(self) -> str:
         """Describe the client without its token."""
-        return f"{type(self).__name__}({self._display_url!r})"
+        return f"{type(self).__name__}({self.url!r})"
 
     @property
     def url(self) -> str:
-        """Return the base URL of the server, as it may be shown (without credentials)."""
-        return self._display_url
+        """Return the base URL of the server (it never carries credentials, so it may be shown)."""
+        return str(self._url)
 
     @property
     def ws_url(self) -> str:
@@ -140,15 +138,15 @@ class SmartKitchenClient:
                     raw = await response.read()
         except TimeoutError as err:
             raise SmartKitchenConnectionTimeoutError(
-                f"Timeout after {self.request_timeout} s talking to {self._display_url}"
+                f"Timeout after {self.request_timeout} s talking to {self.url}"
             ) from err
         except aiohttp.ServerDisconnectedError as err:
             raise SmartKitchenConnectionClosedError(
-                f"{self._display_url} closed the connection before answering"
+                f"{self.url} closed the connection before answering"
             ) from err
         except aiohttp.ClientError as err:
             raise SmartKitchenConnectionError(
-                f"Error talking to {self._display_url}: {err}"
+                f"Error talking to {self.url}: {err}"
             ) from err
         return _parse_answer(response, raw)
 
@@ -249,15 +247,15 @@ class SmartKitchenClient:
                     "The server refused the token"
                 ) from err
             raise SmartKitchenConnectionError(
-                f"WebSocket upgrade refused by {self._display_url}: HTTP {err.status}"
+                f"WebSocket upgrade refused by {self.url}: HTTP {err.status}"
             ) from err
         except TimeoutError as err:
             raise SmartKitchenConnectionTimeoutError(
-                f"Timeout after {self.request_timeout} s opening the WebSocket of {self._display_url}"
+                f"Timeout after {self.request_timeout} s opening the WebSocket of {self.url}"
             ) from err
         except aiohttp.ClientError as err:
             raise SmartKitchenConnectionError(
-                f"Error opening the WebSocket of {self._display_url}: {err}"
+                f"Error opening the WebSocket of {self.url}: {err}"
             ) from err
 
     async def close(self) -> None:
