@@ -1,13 +1,32 @@
 """The Smart Kitchen integration: ovens, fridges and dishwashers pushed live over a WebSocket."""
 
-from homeassistant.const import Platform
+from homeassistant.const import (
+    CONF_PASSWORD,
+    CONF_URL,
+    CONF_USERNAME,
+    CONF_VERIFY_SSL,
+    Platform,
+)
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .alert_cursor import alert_cursor_store
+from .alert_cursor import AlertCursorStore
+from .api import (
+    SmartKitchenAuthenticationError,
+    SmartKitchenClient,
+    SmartKitchenError,
+    SmartKitchenUnsupportedProtocolError,
+)
 from .const import DOMAIN
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
-from .issues import unsupported_protocol_issue_id
+from .identity import is_entry_of_server
+from .issues import async_clear_protocol_issue, async_raise_protocol_issue
 
 PLATFORMS = (
     Platform.BINARY_SENSOR,
@@ -23,8 +42,43 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: SmartKitchenConfigEntry
 ) -> bool:
     """Log in, load the appliances, add their entities, then start the live connection."""
-    coordinator = SmartKitchenCoordinator(hass, entry)
-    await coordinator.async_setup()
+    verify_ssl: bool = entry.data[CONF_VERIFY_SSL]
+    client = SmartKitchenClient(
+        entry.data[CONF_URL],
+        session=async_get_clientsession(hass, verify_ssl=verify_ssl),
+        username=entry.data[CONF_USERNAME],
+        password=entry.data[CONF_PASSWORD],
+        verify_ssl=verify_ssl,
+    )
+    try:
+        server_info = await client.check_server()
+        # The client logs in by itself for its first request.
+        devices = await client.get_devices()
+    except SmartKitchenUnsupportedProtocolError as err:
+        async_raise_protocol_issue(hass, entry, err.info)
+    except SmartKitchenAuthenticationError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="invalid_auth"
+        ) from err
+    except SmartKitchenError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    async_clear_protocol_issue(hass, entry)
+    if not is_entry_of_server(entry, server_info.server_id):
+        # The URL now leads to another server; reconfigure points it back.
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="wrong_server",
+            translation_placeholders={"server_id": server_info.server_id},
+        )
+
+    cursor = await AlertCursorStore(hass, entry).async_load()
+    coordinator = SmartKitchenCoordinator(
+        hass, entry, client, server_info, devices, alert_cursor=cursor
+    )
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Started after the entities exist, so the snapshot that follows the subscription lands on them.
@@ -48,8 +102,8 @@ async def async_remove_entry(
     hass: HomeAssistant, entry: SmartKitchenConfigEntry
 ) -> None:
     """Delete what would outlive the entry: its repair issue and its stored alert cursor."""
-    ir.async_delete_issue(hass, DOMAIN, unsupported_protocol_issue_id(entry))
-    await alert_cursor_store(hass, entry).async_remove()
+    async_clear_protocol_issue(hass, entry)
+    await AlertCursorStore(hass, entry).async_remove()
 
 
 async def async_remove_config_entry_device(

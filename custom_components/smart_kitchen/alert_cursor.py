@@ -1,32 +1,29 @@
 """Where the alert stream stood, kept across restarts to replay the alerts raised meanwhile."""
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from .api import AlertCursor
 from .const import ALERT_CURSOR_SAVE_DELAY, ALERT_CURSOR_STORAGE_VERSION, DOMAIN, LOGGER
 
-
-def alert_cursor_store(
-    hass: HomeAssistant, entry: ConfigEntry
-) -> Store[dict[str, Any]]:
-    """Return the store that keeps an entry's alert cursor across restarts."""
-    return Store(
-        hass, ALERT_CURSOR_STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.alert_cursor"
-    )
+if TYPE_CHECKING:
+    from .coordinator import SmartKitchenConfigEntry
 
 
 class AlertCursorStore:
-    """Load and save the alert cursor of one entry."""
+    """Load and save the alert cursor of one entry (`.storage/smart_kitchen.<entry id>.alert_cursor`)."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+    def __init__(self, hass: HomeAssistant, entry: SmartKitchenConfigEntry) -> None:
         """Use the entry's store; nothing is read yet."""
         self._entry = entry
-        self._store = alert_cursor_store(hass, entry)
+        self._store = Store[dict[str, Any]](
+            hass,
+            ALERT_CURSOR_STORAGE_VERSION,
+            f"{DOMAIN}.{entry.entry_id}.alert_cursor",
+        )
 
     async def async_load(self) -> AlertCursor | None:
         """Return where the alert stream stood when this entry last ran, to replay what came since."""
@@ -54,3 +51,7 @@ class AlertCursorStore:
         """Persist the alert cursor now, as Home Assistant stops or the entry unloads."""
         if cursor is not None:
             await self._store.async_save(asdict(cursor))
+
+    async def async_remove(self) -> None:
+        """Delete the stored cursor, with the entry it belongs to."""
+        await self._store.async_remove()

@@ -24,8 +24,8 @@ from .entity import (
     SmartKitchenCompartmentEntity,
     SmartKitchenEntity,
     SmartKitchenEntityDescription,
-    async_setup_appliance_entities,
 )
+from .helpers import async_setup_appliance_entities
 
 # The server pushes every change; nothing is polled.
 PARALLEL_UPDATES = 0

@@ -5,15 +5,14 @@ from dataclasses import dataclass
 from typing import Any, override
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import DeviceType, DishwasherState, DishwasherStatus
 from .compartment import Compartment
-from .entity import (
-    SmartKitchenCompartmentEntity,
-    SmartKitchenEntityDescription,
-    appliance_platform_setup,
-)
-from .helpers import smart_kitchen_command
+from .coordinator import SmartKitchenConfigEntry
+from .entity import SmartKitchenCompartmentEntity, SmartKitchenEntityDescription
+from .helpers import async_setup_appliance_entities, smart_kitchen_command
 
 # One command at a time: the appliance answers each before the next is sent.
 PARALLEL_UPDATES = 1
@@ -26,7 +25,7 @@ class SmartKitchenButtonEntityDescription(
     """Describes a Smart Kitchen button; its key is the command it sends."""
 
     # A button is only available while pressing it means something, e.g. pause while running.
-    available_in: tuple[DishwasherStatus, ...]
+    available_fn: Callable[[Compartment[DishwasherState]], bool]
     args_fn: Callable[[Compartment[DishwasherState]], dict[str, Any]] = lambda _: {}
 
 
@@ -35,24 +34,28 @@ BUTTONS: dict[DeviceType, tuple[SmartKitchenButtonEntityDescription, ...]] = {
         SmartKitchenButtonEntityDescription(
             key="start",
             translation_key="start",
-            available_in=(DishwasherStatus.IDLE, DishwasherStatus.FINISHED),
+            available_fn=lambda compartment: not compartment.program_active,
             # Runs the program chosen with the program select.
             args_fn=lambda compartment: {"program": compartment.next_program},
         ),
         SmartKitchenButtonEntityDescription(
             key="pause",
             translation_key="pause",
-            available_in=(DishwasherStatus.RUNNING,),
+            available_fn=lambda compartment: (
+                compartment.state.status is DishwasherStatus.RUNNING
+            ),
         ),
         SmartKitchenButtonEntityDescription(
             key="resume",
             translation_key="resume",
-            available_in=(DishwasherStatus.PAUSED,),
+            available_fn=lambda compartment: (
+                compartment.state.status is DishwasherStatus.PAUSED
+            ),
         ),
         SmartKitchenButtonEntityDescription(
             key="cancel",
             translation_key="cancel",
-            available_in=(DishwasherStatus.RUNNING, DishwasherStatus.PAUSED),
+            available_fn=lambda compartment: compartment.program_active,
         ),
     ),
 }
@@ -67,10 +70,7 @@ class SmartKitchenButtonEntity(SmartKitchenCompartmentEntity, ButtonEntity):
     @override
     def available(self) -> bool:
         """Return whether the appliance is reachable and the button means something now."""
-        return (
-            super().available
-            and self.data.state.status in self.entity_description.available_in
-        )
+        return super().available and self.entity_description.available_fn(self.data)
 
     @smart_kitchen_command
     @override
@@ -80,5 +80,12 @@ class SmartKitchenButtonEntity(SmartKitchenCompartmentEntity, ButtonEntity):
         await self.send_command(description.key, **description.args_fn(self.data))
 
 
-# The entities of every appliance, added at setup and whenever an appliance appears.
-async_setup_entry = appliance_platform_setup(BUTTONS, SmartKitchenButtonEntity)
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmartKitchenConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the buttons of every appliance, now and when one appears."""
+    async_setup_appliance_entities(
+        entry, async_add_entities, BUTTONS, SmartKitchenButtonEntity
+    )

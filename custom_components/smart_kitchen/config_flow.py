@@ -6,7 +6,6 @@ from typing import Any, override
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME, CONF_VERIFY_SSL
-from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     TextSelector,
@@ -24,9 +23,11 @@ from .api import (
     SmartKitchenClient,
     SmartKitchenError,
     SmartKitchenRateLimitedError,
+    SmartKitchenUnsupportedProtocolError,
 )
-from .const import DOMAIN, LOGGER, SUPPORTED_PROTOCOL
+from .const import DOMAIN, LOGGER
 from .coordinator import SmartKitchenConfigEntry
+from .identity import async_entries_of_server, entry_unique_id
 
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 USERNAME_SELECTOR = TextSelector(
@@ -36,17 +37,15 @@ PASSWORD_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
 )
 
-CREDENTIALS_SCHEMA = probatio.Schema(
-    {
-        probatio.Required(CONF_USERNAME): USERNAME_SELECTOR,
-        probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
-    }
-)
+CREDENTIALS = {
+    probatio.Required(CONF_USERNAME): USERNAME_SELECTOR,
+    probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+}
+CREDENTIALS_SCHEMA = probatio.Schema(CREDENTIALS)
 USER_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_URL): URL_SELECTOR,
-        probatio.Required(CONF_USERNAME): USERNAME_SELECTOR,
-        probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+        **CREDENTIALS,
         probatio.Required(CONF_VERIFY_SSL, default=True): bool,
     }
 )
@@ -57,10 +56,6 @@ RECONFIGURE_SCHEMA = probatio.Schema(
     }
 )
 REAUTH_SCHEMA = probatio.Schema({probatio.Required(CONF_PASSWORD): PASSWORD_SELECTOR})
-
-
-class UnsupportedProtocolError(Exception):
-    """The server speaks a protocol version this integration does not."""
 
 
 class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -79,15 +74,10 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for the server URL and the credentials."""
         errors: dict[str, str] = {}
-        if user_input is not None:
-            data = {
-                CONF_URL: user_input[CONF_URL],
-                CONF_USERNAME: user_input[CONF_USERNAME],
-                CONF_PASSWORD: user_input[CONF_PASSWORD],
-                CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
-            }
-            if (result := await self._async_add_account(data, errors)) is not None:
-                return result
+        if user_input is not None and (
+            result := await self._async_add_account(dict(user_input), errors)
+        ):
+            return result
 
         return self.async_show_form(
             step_id="user",
@@ -107,7 +97,7 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         server_id = discovery_info.properties.get("serverId")
         if (
             server_id
-            and (entries := self._async_entries_of_server(server_id))
+            and (entries := async_entries_of_server(self.hass, server_id))
             and all(entry.data[CONF_URL] == url for entry in entries)
         ):
             return self.async_abort(reason="already_configured")
@@ -115,15 +105,15 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         # Another address has to answer as this server before the entries follow it.
         client = SmartKitchenClient(url, session=async_get_clientsession(self.hass))
         try:
-            info = await client.get_info()
+            info = await client.check_server()
+        except SmartKitchenUnsupportedProtocolError:
+            return self.async_abort(reason="unsupported_protocol")
         except SmartKitchenError:
             return self.async_abort(reason="cannot_connect")
-        if info.protocol != SUPPORTED_PROTOCOL:
-            return self.async_abort(reason="unsupported_protocol")
 
         await self.async_set_unique_id(info.server_id)
         # Discovery knows the server but not the user, so every account on it follows.
-        if entries := self._async_entries_of_server(info.server_id):
+        if entries := async_entries_of_server(self.hass, info.server_id):
             for entry in entries:
                 if entry.data[CONF_URL] != url:
                     self.hass.config_entries.async_update_entry(
@@ -144,15 +134,13 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask only for the credentials of the discovered server."""
         errors: dict[str, str] = {}
-        if user_input is not None:
-            data = {
-                CONF_URL: self._discovered_url,
-                CONF_USERNAME: user_input[CONF_USERNAME],
-                CONF_PASSWORD: user_input[CONF_PASSWORD],
-                CONF_VERIFY_SSL: True,
-            }
-            if (result := await self._async_add_account(data, errors)) is not None:
-                return result
+        if user_input is not None and (
+            result := await self._async_add_account(
+                {**user_input, CONF_URL: self._discovered_url, CONF_VERIFY_SSL: True},
+                errors,
+            )
+        ):
+            return result
 
         return self.async_show_form(
             step_id="zeroconf_confirm",
@@ -178,14 +166,12 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the new password of the same account."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
-        if user_input is not None:
-            data = {**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]}
-            if (
-                result := await self._async_update_account(
-                    entry, data, errors, mismatch_reason="wrong_account"
-                )
-            ) is not None:
-                return result
+        if user_input is not None and (
+            result := await self._async_update_account(
+                entry, {**entry.data, **user_input}, errors, mismatch="wrong_account"
+            )
+        ):
+            return result
 
         return self.async_show_form(
             step_id="reauth_confirm",
@@ -203,18 +189,12 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         """Point the entry at the server's new URL; another server is refused."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
-        if user_input is not None:
-            data = {
-                **entry.data,
-                CONF_URL: user_input[CONF_URL],
-                CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
-            }
-            if (
-                result := await self._async_update_account(
-                    entry, data, errors, mismatch_reason="wrong_server"
-                )
-            ) is not None:
-                return result
+        if user_input is not None and (
+            result := await self._async_update_account(
+                entry, {**entry.data, **user_input}, errors, mismatch="wrong_server"
+            )
+        ):
+            return result
 
         return self.async_show_form(
             step_id="reconfigure",
@@ -224,29 +204,26 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    @callback
-    def _async_entries_of_server(self, server_id: str) -> list[SmartKitchenConfigEntry]:
-        """Return the entries of every account on a server."""
-        return [
-            entry
-            for entry in self._async_current_entries(include_ignore=False)
-            if entry.unique_id and entry.unique_id.startswith(f"{server_id}:")
-        ]
-
     async def _async_validate(
         self, data: Mapping[str, Any], errors: dict[str, str]
     ) -> tuple[ServerInfo, LoginResult] | None:
         """Check the server and log in, or fill `errors`; every step's one validation."""
-        if not _is_server_url(data[CONF_URL]):
+        try:
+            client = SmartKitchenClient(
+                data[CONF_URL],
+                session=async_get_clientsession(
+                    self.hass, verify_ssl=data[CONF_VERIFY_SSL]
+                ),
+                verify_ssl=data[CONF_VERIFY_SSL],
+            )
+        except ValueError:
+            # Not http(s) with a host, or credentials inside it (they would be shown and logged).
             errors[CONF_URL] = "invalid_url"
             return None
-        session = async_get_clientsession(self.hass, verify_ssl=data[CONF_VERIFY_SSL])
-        client = SmartKitchenClient(
-            data[CONF_URL], session=session, verify_ssl=data[CONF_VERIFY_SSL]
-        )
         try:
-            info, login = await _async_log_in(client, data)
-        except UnsupportedProtocolError:
+            info = await client.check_server()
+            login = await client.login(data[CONF_USERNAME], data[CONF_PASSWORD])
+        except SmartKitchenUnsupportedProtocolError:
             errors["base"] = "unsupported_protocol"
         except SmartKitchenAuthenticationError:
             errors["base"] = "invalid_auth"
@@ -273,7 +250,9 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         if (result := await self._async_validate(data, errors)) is None:
             return None
         info, login = result
-        await self.async_set_unique_id(_unique_id(info, login), raise_on_progress=False)
+        await self.async_set_unique_id(
+            entry_unique_id(info.server_id, login.user_id), raise_on_progress=False
+        )
         # Adding a known account again updates where and how to reach it.
         self._abort_if_unique_id_configured(updates=data)
         return self.async_create_entry(
@@ -286,44 +265,12 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         data: dict[str, Any],
         errors: dict[str, str],
         *,
-        mismatch_reason: str,
+        mismatch: str,
     ) -> ConfigFlowResult | None:
         """Reload an entry with new settings, if they are valid and still reach its account."""
         if (result := await self._async_validate(data, errors)) is None:
             return None
-        await self.async_set_unique_id(_unique_id(*result))
-        self._abort_if_unique_id_mismatch(reason=mismatch_reason)
+        info, login = result
+        await self.async_set_unique_id(entry_unique_id(info.server_id, login.user_id))
+        self._abort_if_unique_id_mismatch(reason=mismatch)
         return self.async_update_reload_and_abort(entry, data=data)
-
-
-async def _async_log_in(
-    client: SmartKitchenClient, data: Mapping[str, Any]
-) -> tuple[ServerInfo, LoginResult]:
-    """Ask the server who it is and log in, if it speaks our protocol."""
-    info = await client.get_info()
-    if info.protocol != SUPPORTED_PROTOCOL:
-        raise UnsupportedProtocolError
-    return info, await client.login(data[CONF_USERNAME], data[CONF_PASSWORD])
-
-
-def _is_server_url(url: str) -> bool:
-    """Return whether a URL can be a server's address: http(s), a host, and no credentials in it.
-
-    Credentials in a URL would be stored, shown and logged with it; the password belongs in its own
-    field, which is redacted everywhere.
-    """
-    try:
-        parsed = URL(url)
-    except TypeError, ValueError:
-        return False
-    return (
-        parsed.scheme in ("http", "https")
-        and bool(parsed.host)
-        and parsed.user is None
-        and parsed.password is None
-    )
-
-
-def _unique_id(info: ServerInfo, login: LoginResult) -> str:
-    """Return the entry's unique id: one entry per user of a server."""
-    return f"{info.server_id}:{login.user_id}"

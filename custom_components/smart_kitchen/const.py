@@ -4,15 +4,10 @@ from datetime import timedelta
 import logging
 from typing import Final
 
-from .api import AlertType, DeviceType
-
 DOMAIN: Final = "smart_kitchen"
 LOGGER = logging.getLogger(__package__)
 
 MANUFACTURER: Final = "Smart Kitchen"
-
-# The protocol version this integration speaks (`GET /api/info` reports the server's).
-SUPPORTED_PROTOCOL: Final = 1
 
 # How long appliance entities keep their last values while the server connection is down. A restart of
 # the server or a Wi-Fi hiccup is usually over within this, so the dashboard does not flicker; the
@@ -35,11 +30,3 @@ EVENT_SMART_KITCHEN: Final = "smart_kitchen_event"
 ATTR_COMPARTMENT: Final = "compartment"
 ATTR_LATE: Final = "late"
 ATTR_MESSAGE: Final = "message"
-
-# The alerts each kind of appliance raises (protocol v1): the event types of its alert entity and
-# the triggers of its device.
-ALERT_TYPES: Final[dict[DeviceType, tuple[AlertType, ...]]] = {
-    DeviceType.OVEN: (AlertType.PREHEAT_DONE,),
-    DeviceType.FRIDGE: (AlertType.DOOR_OPEN, AlertType.TEMPERATURE_HIGH),
-    DeviceType.DISHWASHER: (AlertType.PROGRAM_FINISHED,),
-}

@@ -1,6 +1,6 @@
 """Device triggers: an appliance's alerts in the automation editor ("Fridge door left open")."""
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from homeassistant.components.device_automation import DEVICE_TRIGGER_BASE_SCHEMA
 from homeassistant.components.homeassistant.triggers import event as event_trigger
@@ -18,9 +18,18 @@ from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 import probatio
 
-from .api import Device
-from .const import ALERT_TYPES, ATTR_COMPARTMENT, DOMAIN, EVENT_SMART_KITCHEN
-from .coordinator import SmartKitchenConfigEntry
+from .api import ALERT_TYPES, Alert, Appliance
+from .const import (
+    ATTR_COMPARTMENT,
+    ATTR_LATE,
+    ATTR_MESSAGE,
+    DOMAIN,
+    EVENT_SMART_KITCHEN,
+)
+from .device_sync import async_device_entry
+
+if TYPE_CHECKING:
+    from .coordinator import SmartKitchenConfigEntry
 
 # The compartment an alert is about ("fridge", "upper"); absent for appliances without compartments.
 CONF_SUBTYPE = "subtype"
@@ -38,7 +47,26 @@ TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
 
 
 @callback
-def _async_appliance(hass: HomeAssistant, device_id: str) -> Device | None:
+def async_fire_alert_event(
+    hass: HomeAssistant, entry: SmartKitchenConfigEntry, alert: Alert, late: bool
+) -> None:
+    """Fire an alert on the bus as `smart_kitchen_event`, which the device triggers listen for."""
+    # Device triggers match on the device registry id of the appliance.
+    device_entry = async_device_entry(hass, entry, alert.device_id)
+    hass.bus.async_fire(
+        EVENT_SMART_KITCHEN,
+        {
+            CONF_DEVICE_ID: device_entry.id if device_entry else None,
+            CONF_TYPE: alert.alert_type,
+            ATTR_COMPARTMENT: alert.compartment,
+            ATTR_MESSAGE: alert.message,
+            ATTR_LATE: late,
+        },
+    )
+
+
+@callback
+def _async_appliance(hass: HomeAssistant, device_id: str) -> Appliance | None:
     """Return the appliance behind a device of a loaded Smart Kitchen entry."""
     if (
         device_entry := dr.async_get(hass).async_get(
@@ -68,7 +96,7 @@ async def async_get_triggers(
         return []
     triggers = []
     for alert_type in ALERT_TYPES[device.type]:
-        for compartment in device.states:
+        for compartment in device.compartments:
             trigger = {
                 CONF_PLATFORM: "device",
                 CONF_DOMAIN: DOMAIN,

@@ -43,7 +43,7 @@ async def async_get_config_entry_diagnostics(
                         "fresh": coordinator.is_fresh((device.id, name)),
                         **asdict(coordinator.compartments[device.id, name]),
                     }
-                    for name in device.states
+                    for name in device.compartments
                 },
             }
             for device in coordinator.devices.values()

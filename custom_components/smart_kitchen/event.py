@@ -6,10 +6,12 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import Alert, Device, DeviceType
-from .const import ALERT_TYPES, ATTR_COMPARTMENT, ATTR_LATE, ATTR_MESSAGE
+from .api import ALERT_TYPES, Alert, Appliance, DeviceType
+from .const import ATTR_COMPARTMENT, ATTR_LATE, ATTR_MESSAGE
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
-from .entity import SmartKitchenEntity, async_add_appliance_entities, device_info
+from .device_sync import device_info
+from .entity import SmartKitchenEntity
+from .helpers import async_add_appliance_entities
 
 # The server pushes every alert; nothing is polled.
 PARALLEL_UPDATES = 0
@@ -34,7 +36,7 @@ async def async_setup_entry(
     async_add_appliance_entities(
         entry,
         async_add_entities,
-        lambda device: [SmartKitchenAlertEntity(coordinator, device)],
+        lambda appliance: [SmartKitchenAlertEntity(coordinator, appliance)],
     )
 
 
@@ -45,13 +47,15 @@ class SmartKitchenAlertEntity(SmartKitchenEntity, EventEntity):
     a few minutes carry `late: true`.
     """
 
-    def __init__(self, coordinator: SmartKitchenCoordinator, device: Device) -> None:
+    def __init__(
+        self, coordinator: SmartKitchenCoordinator, appliance: Appliance
+    ) -> None:
         """Describe the alert entity of an appliance; it follows the connection (context None)."""
         super().__init__(coordinator, None)
-        self.device_id = device.id
-        self.entity_description = EVENTS[device.type]
-        self._attr_unique_id = f"{device.id}_alert"
-        self._attr_device_info = device_info(coordinator, device)
+        self.device_id = appliance.id
+        self.entity_description = EVENTS[appliance.type]
+        self._attr_unique_id = f"{appliance.id}_alert"
+        self._attr_device_info = device_info(coordinator.hub_device_id, appliance)
 
     @property
     @override
@@ -85,4 +89,3 @@ class SmartKitchenAlertEntity(SmartKitchenEntity, EventEntity):
             },
         )
         self.async_write_ha_state()
-        self._written = self._written_state()

@@ -1,11 +1,16 @@
-"""Helpers shared by the platforms that send commands."""
+"""Helpers shared by the platforms: adding the entities of appliances, and errors of actions."""
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any, Concatenate
 
+from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import (
+    Appliance,
+    DeviceType,
     SmartKitchenAuthenticationError,
     SmartKitchenCommandError,
     SmartKitchenConnectionError,
@@ -13,7 +18,12 @@ from .api import (
     SmartKitchenRateLimitedError,
 )
 from .const import DOMAIN
-from .entity import SmartKitchenEntity
+from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
+from .entity import (
+    SmartKitchenCompartmentEntity,
+    SmartKitchenEntity,
+    SmartKitchenEntityDescription,
+)
 
 
 def smart_kitchen_command[EntityT: SmartKitchenEntity, **P](
@@ -60,3 +70,48 @@ def smart_kitchen_command[EntityT: SmartKitchenEntity, **P](
             ) from err
 
     return handler
+
+
+@callback
+def async_add_appliance_entities(
+    entry: SmartKitchenConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    entities_fn: Callable[[Appliance], Iterable[Entity]],
+) -> None:
+    """Add the entities of every appliance now, and of every appliance that appears later."""
+    coordinator = entry.runtime_data
+
+    @callback
+    def async_add_appliances(appliances: Iterable[Appliance]) -> None:
+        async_add_entities(
+            entity for appliance in appliances for entity in entities_fn(appliance)
+        )
+
+    async_add_appliances(coordinator.devices.values())
+    entry.async_on_unload(
+        coordinator.async_add_appliance_listener(async_add_appliances)
+    )
+
+
+@callback
+def async_setup_appliance_entities[DescriptionT: SmartKitchenEntityDescription](
+    entry: SmartKitchenConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    descriptions: Mapping[DeviceType, tuple[DescriptionT, ...]],
+    entity_class: Callable[
+        [SmartKitchenCoordinator, Appliance, str | None, DescriptionT],
+        SmartKitchenCompartmentEntity,
+    ],
+) -> None:
+    """Add an entity per description and compartment of every appliance, now and later."""
+    coordinator = entry.runtime_data
+    async_add_appliance_entities(
+        entry,
+        async_add_entities,
+        lambda appliance: (
+            entity_class(coordinator, appliance, compartment, description)
+            for compartment in appliance.compartments
+            for description in descriptions.get(appliance.type, ())
+            if description.exists_fn(appliance, compartment)
+        ),
+    )

@@ -10,15 +10,21 @@ from homeassistant.components.number import (
     NumberEntityDescription,
 )
 from homeassistant.const import UnitOfTemperature
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import ApplianceState, DeviceType, FridgeState, OvenState
-from .compartment import Compartment
-from .entity import (
-    SmartKitchenCompartmentEntity,
-    SmartKitchenEntityDescription,
-    appliance_platform_setup,
+from .api import (
+    Appliance,
+    ApplianceState,
+    DeviceType,
+    FridgeState,
+    OvenState,
+    setpoint_range,
 )
-from .helpers import smart_kitchen_command
+from .compartment import Compartment
+from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
+from .entity import SmartKitchenCompartmentEntity, SmartKitchenEntityDescription
+from .helpers import async_setup_appliance_entities, smart_kitchen_command
 
 # One command at a time: the appliance answers each before the next is sent.
 PARALLEL_UPDATES = 1
@@ -34,49 +40,25 @@ class SmartKitchenNumberEntityDescription[S: ApplianceState](
     set_fn: Callable[[SmartKitchenCompartmentEntity, float], Awaitable[Any]]
 
 
-def _target_temperature[S: OvenState | FridgeState](
-    *,
-    minimum: float,
-    maximum: float,
-    step: float,
-    exists_fn: Callable[[str | None], bool],
-) -> SmartKitchenNumberEntityDescription[S]:
-    """Describe a target temperature with the range the appliance accepts."""
-    return SmartKitchenNumberEntityDescription(
-        key="target_temperature",
-        translation_key="target_temperature",
-        device_class=NumberDeviceClass.TEMPERATURE,
-        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-        native_min_value=minimum,
-        native_max_value=maximum,
-        native_step=step,
-        exists_fn=exists_fn,
-        value_fn=lambda compartment: compartment.state.target_temperature,
-        # Whole degrees, like the appliances' own displays.
-        set_fn=lambda entity, value: entity.send_command(
-            "set_target_temperature", value=round(value)
-        ),
-    )
-
+TARGET_TEMPERATURE = SmartKitchenNumberEntityDescription[OvenState | FridgeState](
+    key="target_temperature",
+    translation_key="target_temperature",
+    device_class=NumberDeviceClass.TEMPERATURE,
+    native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+    # Only compartments with a setpoint range (ovens, fridge and freezer) have a target.
+    exists_fn=lambda appliance, compartment: (
+        setpoint_range(appliance.type, compartment) is not None
+    ),
+    value_fn=lambda compartment: compartment.state.target_temperature,
+    # Whole degrees, like the appliances' own displays.
+    set_fn=lambda entity, value: entity.send_command(
+        "set_target_temperature", value=round(value)
+    ),
+)
 
 NUMBERS: dict[DeviceType, tuple[SmartKitchenNumberEntityDescription[Any], ...]] = {
-    DeviceType.OVEN: (
-        _target_temperature(minimum=30, maximum=300, step=5, exists_fn=lambda _: True),
-    ),
-    DeviceType.FRIDGE: (
-        _target_temperature(
-            minimum=1,
-            maximum=8,
-            step=1,
-            exists_fn=lambda compartment: compartment == "fridge",
-        ),
-        _target_temperature(
-            minimum=-24,
-            maximum=-14,
-            step=1,
-            exists_fn=lambda compartment: compartment == "freezer",
-        ),
-    ),
+    DeviceType.OVEN: (TARGET_TEMPERATURE,),
+    DeviceType.FRIDGE: (TARGET_TEMPERATURE,),
 }
 
 
@@ -84,6 +66,20 @@ class SmartKitchenNumberEntity(SmartKitchenCompartmentEntity, NumberEntity):
     """A setting of an appliance compartment."""
 
     entity_description: SmartKitchenNumberEntityDescription[Any]
+
+    def __init__(
+        self,
+        coordinator: SmartKitchenCoordinator,
+        appliance: Appliance,
+        compartment: str | None,
+        description: SmartKitchenNumberEntityDescription[Any],
+    ) -> None:
+        """Describe the setting with the range the library says the compartment accepts."""
+        super().__init__(coordinator, appliance, compartment, description)
+        if limits := setpoint_range(appliance.type, compartment):
+            self._attr_native_min_value = limits.minimum
+            self._attr_native_max_value = limits.maximum
+            self._attr_native_step = limits.step
 
     @property
     @override
@@ -98,5 +94,12 @@ class SmartKitchenNumberEntity(SmartKitchenCompartmentEntity, NumberEntity):
         await self.entity_description.set_fn(self, value)
 
 
-# The entities of every appliance, added at setup and whenever an appliance appears.
-async_setup_entry = appliance_platform_setup(NUMBERS, SmartKitchenNumberEntity)
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmartKitchenConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the numbers of every appliance, now and when one appears."""
+    async_setup_appliance_entities(
+        entry, async_add_entities, NUMBERS, SmartKitchenNumberEntity
+    )

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from typing import Any, override
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
 from .api import (
@@ -13,18 +15,14 @@ from .api import (
     DeviceType,
     DishwasherProgram,
     DishwasherState,
-    DishwasherStatus,
     OvenMode,
     OvenState,
 )
 from .compartment import Compartment
 from .const import DOMAIN
-from .entity import (
-    SmartKitchenCompartmentEntity,
-    SmartKitchenEntityDescription,
-    appliance_platform_setup,
-)
-from .helpers import smart_kitchen_command
+from .coordinator import SmartKitchenConfigEntry
+from .entity import SmartKitchenCompartmentEntity, SmartKitchenEntityDescription
+from .helpers import async_setup_appliance_entities, smart_kitchen_command
 
 # One command at a time: the appliance answers each before the next is sent.
 PARALLEL_UPDATES = 1
@@ -42,19 +40,11 @@ class SmartKitchenSelectEntityDescription[S: ApplianceState](
     restore_fn: Callable[[Compartment[S], str], None] | None = None
 
 
-def _program_runs(compartment: Compartment[DishwasherState]) -> bool:
-    """Return whether the dishwasher is in the middle of a program."""
-    return compartment.state.status in (
-        DishwasherStatus.RUNNING,
-        DishwasherStatus.PAUSED,
-    )
-
-
 def _current_or_next_program(
     compartment: Compartment[DishwasherState],
 ) -> str | None:
     """Return the running program, or the one the start button will run."""
-    if _program_runs(compartment) and compartment.state.program is not None:
+    if compartment.program_active and compartment.state.program is not None:
         return compartment.state.program
     return compartment.next_program
 
@@ -63,7 +53,7 @@ async def _select_next_program(
     entity: SmartKitchenCompartmentEntity, option: str
 ) -> None:
     """Choose the program of the next start; the running one cannot be changed."""
-    if _program_runs(entity.data):
+    if entity.data.program_active:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="program_running"
         )
@@ -131,8 +121,15 @@ class SmartKitchenSelectEntity(
     async def async_select_option(self, option: str) -> None:
         """Select an option; an appliance's answer arrives by push, a local choice shows at once."""
         await self.entity_description.select_fn(self, option)
-        self.async_write_state_if_changed()
+        self.async_write_ha_state()
 
 
-# The entities of every appliance, added at setup and whenever an appliance appears.
-async_setup_entry = appliance_platform_setup(SELECTS, SmartKitchenSelectEntity)
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmartKitchenConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the selects of every appliance, now and when one appears."""
+    async_setup_appliance_entities(
+        entry, async_add_entities, SELECTS, SmartKitchenSelectEntity
+    )

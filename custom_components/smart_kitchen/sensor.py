@@ -12,6 +12,8 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, UnitOfTemperature, UnitOfTime
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .api import (
@@ -24,16 +26,12 @@ from .api import (
     OvenStatus,
 )
 from .compartment import Compartment
-from .entity import (
-    SmartKitchenCompartmentEntity,
-    SmartKitchenEntityDescription,
-    appliance_platform_setup,
-)
+from .coordinator import SmartKitchenConfigEntry
+from .entity import SmartKitchenCompartmentEntity, SmartKitchenEntityDescription
+from .helpers import async_setup_appliance_entities
 
 # The server pushes every change; nothing is polled.
 PARALLEL_UPDATES = 0
-
-_ACTIVE = (DishwasherStatus.RUNNING, DishwasherStatus.PAUSED)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,9 +92,7 @@ SENSORS: dict[DeviceType, tuple[SmartKitchenSensorEntityDescription[Any], ...]] 
             suggested_display_precision=0,
             # Zero rather than unknown when no program runs: "nothing left" is the truth.
             value_fn=lambda compartment: (
-                compartment.state.remaining_minutes
-                if compartment.state.status in _ACTIVE
-                else 0
+                compartment.state.remaining_minutes if compartment.program_active else 0
             ),
         ),
         SmartKitchenSensorEntityDescription[DishwasherState](
@@ -128,5 +124,12 @@ class SmartKitchenSensorEntity(SmartKitchenCompartmentEntity, SensorEntity):
         return self.entity_description.value_fn(self.data)
 
 
-# The entities of every appliance, added at setup and whenever an appliance appears.
-async_setup_entry = appliance_platform_setup(SENSORS, SmartKitchenSensorEntity)
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmartKitchenConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the sensors of every appliance, now and when one appears."""
+    async_setup_appliance_entities(
+        entry, async_add_entities, SENSORS, SmartKitchenSensorEntity
+    )

@@ -13,6 +13,7 @@ from aiohttp import web
 import pytest
 
 from custom_components.smart_kitchen.api import (
+    Backoff,
     ConnectionState,
     ConnectionStateChanged,
     DeviceUpdate,
@@ -21,6 +22,7 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenConnection,
 )
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from tests.kitchen import Kitchen
 
 # Generous guard for waits on events: a failing test fails here instead of hanging.
 WAIT = 10.0
@@ -138,17 +140,15 @@ async def session() -> AsyncGenerator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-def client(
-    server: SmartKitchenServer, session: aiohttp.ClientSession
-) -> SmartKitchenClient:
-    """Return a client for the demo server (not logged in)."""
-    return SmartKitchenClient(server.url, session, request_timeout=5.0)
+def client(server: SmartKitchenServer, session: aiohttp.ClientSession) -> Kitchen:
+    """Return a client for the demo server (not logged in), which can also use the simulation."""
+    return Kitchen(server.url, session, request_timeout=5.0)
 
 
 @pytest.fixture
-async def demo_client(client: SmartKitchenClient) -> SmartKitchenClient:
+async def demo_client(client: Kitchen) -> Kitchen:
     """Return a client logged in as the demo user."""
-    await client.login("demo", "demo")
+    await client.login(DEMO, DEMO)
     return client
 
 
@@ -174,28 +174,13 @@ async def start_connection() -> AsyncGenerator[StartConnection]:
     """Start connections with tiny backoffs; each is closed (and its run() awaited) at teardown."""
     started: list[Running] = []
 
-    async def start(
-        client: SmartKitchenClient,
-        username: str = DEMO,
-        password: str = DEMO,
-        device_ids: Iterable[str] = ("oven-1", "fridge-1", "dishwasher-1"),
-        **options: Any,
-    ) -> Running:
+    async def start(client: SmartKitchenClient, **options: Any) -> Running:
         recorder = Recorder()
         options = {
-            "backoff_initial": 0.01,
-            "backoff_max": 0.05,
-            "rand": lambda: 1.0,
+            "backoff": Backoff(initial=0.01, maximum=0.05, rand=lambda: 1.0),
             **options,
         }
-        connection = SmartKitchenConnection(
-            client,
-            username,
-            password,
-            on_event=recorder,
-            device_ids=device_ids,
-            **options,
-        )
+        connection = SmartKitchenConnection(client, on_event=recorder, **options)
         running = Running(connection, recorder, asyncio.create_task(connection.run()))
         started.append(running)
         return running

@@ -14,12 +14,13 @@ import pytest
 from custom_components.smart_kitchen.api import (
     ConnectionState,
     ConnectionStateChanged,
+    Device,
+    DeviceAdded,
     DeviceRemoved,
     DeviceUpdate,
     ServerError,
     cli,
 )
-from custom_components.smart_kitchen.api.models import parse_device
 from smart_kitchen_server import SmartKitchenServer
 
 from .conftest import WAIT
@@ -267,7 +268,7 @@ async def test_watch_refused_relogin(fake_server: Any) -> None:
 def test_format_event() -> None:
     """Events print as one readable line: enums by value, models as {field=value}."""
     ts = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    dishwasher = parse_device(DISHWASHER)
+    dishwasher = Device.from_wire(DISHWASHER)
     assert cli.format_event(
         DeviceUpdate(
             device_id="dishwasher-1",
@@ -293,9 +294,10 @@ def test_format_event() -> None:
         )
         == "ConnectionStateChanged state=disconnected, reason=r, retry_at=2026-01-02T03:04:05+00:00"
     )
-    oven = cli._format_value(parse_device(OVEN))
+    oven = cli.format_event(DeviceAdded(device=Device.from_wire(OVEN)))
     assert oven.startswith(
-        "{id=oven-1, type=oven, name=Double Oven, model=SK-DO900, firmware=3.2.1, states={upper: {"
+        "DeviceAdded device={id=oven-1, type=oven, name=Double Oven, model=SK-DO900, "
+        "firmware=3.2.1, compartments=[upper, lower], states={upper: {"
     )
 
 

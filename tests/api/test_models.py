@@ -1,6 +1,6 @@
 """Tests for the models: wire parsing, the name mapping and the helpers on Device."""
 
-from dataclasses import asdict, dataclass, fields, is_dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from freezegun.api import FrozenDateTimeFactory
@@ -11,6 +11,7 @@ from custom_components.smart_kitchen.api import (
     Alert,
     AlertCursor,
     AlertType,
+    Appliance,
     Connected,
     Device,
     DeviceAdded,
@@ -26,19 +27,13 @@ from custom_components.smart_kitchen.api import (
     OvenState,
     OvenStatus,
     ServerError,
+    ServerInfo,
+    SetpointRange,
     SmartKitchenResponseError,
     Subscribed,
-    models,
+    setpoint_range,
 )
-from custom_components.smart_kitchen.api.models import (
-    WIRE_NAMES,
-    encode,
-    parse_device,
-    parse_devices,
-    parse_login,
-    parse_message,
-    parse_server_info,
-)
+from custom_components.smart_kitchen.api.models import parse_devices, parse_message
 
 OVEN_STATE = {
     "currentTemperature": 180.5,
@@ -89,30 +84,9 @@ def message(**data: object) -> bytes:
     return orjson.dumps(data)
 
 
-def test_every_multi_word_field_has_a_wire_name() -> None:
-    """A snake_case field missing from WIRE_NAMES would silently read the wrong key."""
-    model_types = [
-        value
-        for value in vars(models).values()
-        if isinstance(value, type) and is_dataclass(value)
-    ]
-    assert len(model_types) >= 15
-    multi_word = {f.name for cls in model_types for f in fields(cls) if "_" in f.name}
-    # Fields that never come from the wire (built by the library itself) need no mapping.
-    local_only = {
-        "malformed_messages",
-        "last_message_at",
-        "connected_since",
-        "last_disconnect_reason",
-        "next_retry_at",
-        "retry_at",
-    }
-    assert multi_word - local_only == set(WIRE_NAMES)
-
-
 def test_parse_server_info_and_login() -> None:
     """REST answers map camelCase to snake_case; the token stays out of the repr."""
-    info = parse_server_info(
+    info = ServerInfo.from_wire(
         {
             "serverId": "sk-1",
             "name": "Kitchen",
@@ -128,7 +102,7 @@ def test_parse_server_info_and_login() -> None:
         1,
     )
 
-    login = parse_login(
+    login = LoginResult.from_wire(
         {
             "token": "s3cret-token",
             "userId": "user-demo",
@@ -147,7 +121,7 @@ def test_parse_server_info_and_login() -> None:
 def test_timestamps_parse_while_time_is_frozen(freezer: FrozenDateTimeFactory) -> None:
     """Home Assistant tests freeze time: timestamps must still parse under freezegun's fake datetime."""
     freezer.move_to("2026-01-01T00:00:00Z")
-    login = parse_login(
+    login = LoginResult.from_wire(
         {"token": "t", "userId": "user-demo", "expiresAt": "2026-01-02T00:00:00Z"}
     )
     assert login.expires_at == datetime(2026, 1, 2, tzinfo=UTC)
@@ -155,7 +129,7 @@ def test_timestamps_parse_while_time_is_frozen(freezer: FrozenDateTimeFactory) -
 
 def test_parse_oven_and_dishwasher() -> None:
     """Ovens have named compartments; a dishwasher has one state keyed None."""
-    oven = parse_device(OVEN)
+    oven = Device.from_wire(OVEN)
     assert oven.type is DeviceType.OVEN
     assert oven.compartments == ("upper", "lower")
     assert oven.states["upper"] == OvenState(
@@ -168,7 +142,7 @@ def test_parse_oven_and_dishwasher() -> None:
     assert isinstance(oven.states["lower"], OvenState)
     assert oven.states["lower"].target_temperature is None
 
-    dishwasher = parse_device(DISHWASHER)
+    dishwasher = Device.from_wire(DISHWASHER)
     assert dishwasher.compartments == (None,)
     assert dishwasher.states[None] == DishwasherState(
         status=DishwasherStatus.RUNNING,
@@ -181,7 +155,7 @@ def test_parse_oven_and_dishwasher() -> None:
 
 def test_numbers_are_read_leniently_but_typed() -> None:
     """Integral floats are ints, ints are floats where a float is expected; booleans are neither."""
-    fridge = parse_device(
+    fridge = Device.from_wire(
         {
             "id": "fridge-1",
             "type": "fridge",
@@ -204,31 +178,12 @@ def test_numbers_are_read_leniently_but_typed() -> None:
     assert isinstance(state.current_temperature, float)
     # The wire's whole-number setpoint is held as a float (see docs/client.md).
     assert isinstance(state.target_temperature, float)
-    oven = parse_device(
+    oven = Device.from_wire(
         {**OVEN, "compartments": {"upper": {**OVEN_STATE, "targetTemperature": 180.0}}}
     )
     target = oven.states["upper"].target_temperature  # type: ignore[union-attr]
     assert target == 180
     assert isinstance(target, int)
-
-
-def test_with_state_returns_a_copy() -> None:
-    """with_state replaces one compartment and leaves the original untouched."""
-    oven = parse_device(OVEN)
-    new_state = OvenState(
-        current_temperature=30.0,
-        target_temperature=None,
-        mode=OvenMode.OFF,
-        status=OvenStatus.COOLING,
-        door_open=True,
-    )
-    updated = oven.with_state("lower", new_state)
-    assert updated.states["lower"] == new_state
-    assert updated.states["upper"] == oven.states["upper"]
-    assert oven.states["lower"] != new_state
-    assert updated.id == oven.id
-    with pytest.raises(TypeError):
-        updated.states["lower"] = new_state  # type: ignore[index]
 
 
 def test_parse_devices_skips_unknown_types() -> None:
@@ -327,7 +282,7 @@ def test_parse_devices_rejects_malformed_answers(data: object) -> None:
                 device_id="dishwasher-1",
                 device_type=DeviceType.DISHWASHER,
                 compartment=None,
-                state=parse_device(DISHWASHER).states[None],
+                state=Device.from_wire(DISHWASHER).states[None],
                 ts=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
             ),
         ),
@@ -345,7 +300,7 @@ def test_parse_devices_rejects_malformed_answers(data: object) -> None:
         ),
         (
             message(type="device_added", device=OVEN),
-            DeviceAdded(device=parse_device(OVEN)),
+            DeviceAdded(device=Device.from_wire(OVEN)),
         ),
         (
             message(type="device_removed", deviceId="oven-1"),
@@ -414,6 +369,62 @@ def test_unknown_message_types_and_fields_are_ignored() -> None:
             ts="2026-01-02T03:04:05Z",
         ),
         message(type="device_added", device=None),
+        # Values of the right type that the protocol does not allow (stopped at the edge).
+        message(**{**ALERT, "id": 2**63}),
+        # Beyond 64 bits JSON parsers fall back to a float; it is still no id.
+        message(**{**ALERT, "id": 0}).replace(b'"id":0', b'"id":18446744073709551617'),
+        message(**{**ALERT, "id": 0}),
+        message(**{**ALERT, "deviceId": "fridge 1"}),
+        message(**{**ALERT, "alertType": "Door Open!"}),
+        message(**{**ALERT, "compartment": "Fridge"}),
+        message(**{**ALERT, "ts": "9999-12-31T23:59:59Z"}),
+        message(**{**ALERT, "message": "x" * 2000}),
+        message(type="subscribed", deviceIds=[], lastAlertId=2**63),
+        message(type="subscribed", deviceIds=[], lastAlertId=0).replace(
+            b'"lastAlertId":0', b'"lastAlertId":36893488147419103232'
+        ),
+        message(type="subscribed", deviceIds=[], lastAlertId=-1),
+        message(
+            type="device_update",
+            deviceId="oven-1",
+            deviceType="oven",
+            compartment="upper",
+            state={**OVEN_STATE, "currentTemperature": 1e308},
+            ts="2026-01-02T03:04:05Z",
+        ),
+        message(
+            type="device_update",
+            deviceId="oven-1",
+            deviceType="oven",
+            compartment="upper",
+            state={**OVEN_STATE, "targetTemperature": 5000},
+            ts="2026-01-02T03:04:05Z",
+        ),
+        message(
+            type="device_update",
+            deviceId="dishwasher-1",
+            deviceType="dishwasher",
+            compartment=None,
+            state={**DISHWASHER["state"], "progress": 101},
+            ts="2026-01-02T03:04:05Z",
+        ),
+        message(
+            type="device_update",
+            deviceId="dishwasher-1",
+            deviceType="dishwasher",
+            compartment=None,
+            state={**DISHWASHER["state"], "remainingMinutes": 10**12},
+            ts="2026-01-02T03:04:05Z",
+        ),
+        message(
+            type="device_update",
+            deviceId="fridge-1",
+            deviceType="fridge",
+            compartment="fridge",
+            state={"currentTemperature": 4, "targetTemperature": 30, "doorOpen": False},
+            ts="2026-01-02T03:04:05Z",
+        ),
+        message(type="error", code="bad_message", message="bad", deviceIds=["a b"]),
     ],
 )
 def test_parse_message_rejects_malformed_messages(data: bytes) -> None:
@@ -422,45 +433,20 @@ def test_parse_message_rejects_malformed_messages(data: bytes) -> None:
         parse_message(data)
 
 
-def test_decoder_refuses_annotations_it_cannot_check() -> None:
-    """A model field of an unsupported type is a programming error, not a wire error."""
-
-    @dataclass(frozen=True, kw_only=True)
-    class Odd:
-        value: bytes
-
-    with pytest.raises(TypeError, match="No wire conversion"):
-        models._decode(Odd, {"value": "x"})
-
-
-def test_encode_uses_wire_names() -> None:
-    """Client messages spell fields the way the protocol does."""
-    assert orjson.loads(
-        encode(type="subscribe", device_ids=["a"], last_alert_id=3)
-    ) == {
-        "type": "subscribe",
-        "deviceIds": ["a"],
-        "lastAlertId": 3,
-    }
-    assert orjson.loads(encode(program=DishwasherProgram.ECO)) == {"program": "eco"}
-
-
 def test_device_is_immutable() -> None:
     """Models are frozen."""
-    device = parse_device(DISHWASHER)
+    device = Device.from_wire(DISHWASHER)
     with pytest.raises(AttributeError):
         device.name = "x"  # type: ignore[misc]
     assert isinstance(device, Device)
 
 
-@pytest.mark.parametrize("last_alert_id", [-1, 1.5, True, "3"])
+@pytest.mark.parametrize("last_alert_id", [-1, 1.5, True, "3", 2**63, 2**64 + 1])
 def test_alert_cursor_refuses_what_the_server_would_refuse(
     last_alert_id: object,
 ) -> None:
     """A corrupt persisted cursor fails at once instead of making every subscribe a bad_message."""
-    with pytest.raises(
-        ValueError, match="last_alert_id must be a non-negative integer"
-    ):
+    with pytest.raises(ValueError, match="last_alert_id must be an integer from 0"):
         AlertCursor("boot", last_alert_id)  # type: ignore[arg-type]
 
 
@@ -469,3 +455,59 @@ def test_alert_cursor_round_trips_as_plain_data() -> None:
     cursor = AlertCursor(boot_id="9f3c2a1b7d4e6f80", last_alert_id=0)
     assert AlertCursor(**asdict(cursor)) == cursor
     assert AlertCursor("b", 7) == AlertCursor(boot_id="b", last_alert_id=7)
+
+
+def test_nan_and_infinite_temperatures_are_refused() -> None:
+    """NaN and infinities pass a type check but are no temperature."""
+    for value in ("NaN", "Infinity", "-Infinity"):
+        raw = (
+            b'{"type":"device_update","deviceId":"oven-1","deviceType":"oven",'
+            b'"compartment":"upper","ts":"2026-01-02T03:04:05Z","state":'
+            b'{"currentTemperature":' + value.encode() + b',"targetTemperature":null,'
+            b'"mode":"off","status":"off","doorOpen":false}}'
+        )
+        with pytest.raises(SmartKitchenResponseError):
+            parse_message(raw)
+
+
+def test_server_info_says_whether_the_protocol_is_supported() -> None:
+    """The one place that knows which protocol version the library speaks."""
+    info = {"serverId": "sk", "name": "K", "version": "1", "protocol": 1}
+    assert ServerInfo.from_wire(info).supported
+    assert not ServerInfo.from_wire({**info, "protocol": 2}).supported
+
+
+def test_device_lists_its_appliance_without_states() -> None:
+    """What a caller keeps of a listed device: identity and compartment names, no stale state."""
+    appliance = Device.from_wire(OVEN).appliance
+    assert appliance == Appliance(
+        id="oven-1",
+        type=DeviceType.OVEN,
+        name="Double Oven",
+        model="SK-DO900",
+        firmware="3.2.1",
+        compartments=("upper", "lower"),
+    )
+    assert not hasattr(appliance, "states")
+
+
+@pytest.mark.parametrize(
+    ("device_type", "compartment", "expected"),
+    [
+        (DeviceType.OVEN, "upper", SetpointRange(30, 300, 5)),
+        (DeviceType.FRIDGE, "fridge", SetpointRange(1, 8, 1)),
+        (DeviceType.FRIDGE, "freezer", SetpointRange(-24, -14, 1)),
+        (DeviceType.FRIDGE, "crisper", None),
+        (DeviceType.DISHWASHER, None, None),
+    ],
+)
+def test_setpoint_ranges(
+    device_type: DeviceType, compartment: str | None, expected: SetpointRange | None
+) -> None:
+    """The targets each kind of compartment accepts, as protocol.md lists them."""
+    assert setpoint_range(device_type, compartment) == expected
+    if expected is not None:
+        assert expected.minimum in expected
+        assert expected.maximum in expected
+        assert expected.maximum + expected.step not in expected
+        assert "4" not in expected

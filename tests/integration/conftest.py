@@ -3,7 +3,6 @@
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 from unittest.mock import patch
 
@@ -20,15 +19,17 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.smart_kitchen.api import (
+    Backoff,
+    ConnectionState,
+    ConnectionStateChanged,
     DeviceUpdate,
     Event,
-    SmartKitchenClient,
     SmartKitchenConnection,
     Subscribed,
 )
 from custom_components.smart_kitchen.const import DOMAIN
-from custom_components.smart_kitchen.coordinator import SmartKitchenCoordinator
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from tests.kitchen import Kitchen
 
 # Every appliance state of the demo user: what a complete snapshot consists of.
 DEMO_KEYS = (
@@ -50,20 +51,6 @@ def enable_sockets_and_custom_integrations(
     """Let the tests reach the server on 127.0.0.1 and load this custom integration."""
 
 
-@pytest.fixture(autouse=True)
-def predictable_reconnect() -> Generator[None]:
-    """Take the jitter out of the reconnect backoff: the first retry waits exactly 0.5 s.
-
-    A test that cuts the connection then has that long to act (e.g. raise an alert the client
-    misses) before the client is back, and `release_reconnect` ends the wait at once.
-    """
-    with patch(
-        "custom_components.smart_kitchen.coordinator.SmartKitchenConnection",
-        partial(SmartKitchenConnection, rand=lambda: 1.0),
-    ):
-        yield
-
-
 def release_reconnect(hass: HomeAssistant, seconds: float = 1) -> None:
     """Fire the timers of the next `seconds`, such as the reconnect backoff, right now."""
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
@@ -76,11 +63,9 @@ async def wait_until_set(flag: asyncio.Event) -> None:
 
 
 @pytest.fixture
-async def kitchen(
-    hass: HomeAssistant, server: SmartKitchenServer
-) -> SmartKitchenClient:
+async def kitchen(hass: HomeAssistant, server: SmartKitchenServer) -> Kitchen:
     """Return a client of the demo user that acts like a person in the kitchen."""
-    client = SmartKitchenClient(server.url, session=async_get_clientsession(hass))
+    client = Kitchen(server.url, session=async_get_clientsession(hass))
     await client.login("demo", "demo")
     return client
 
@@ -160,6 +145,8 @@ class StreamSpy:
         """Start with no events and nobody waiting."""
         self.events: list[Event] = []
         self._wakeups: list[asyncio.Future[None]] = []
+        # The coordinator's own `on_event`, as the connection calls it.
+        self.deliver: Callable[[Event], None] = self.record
 
     def mark(self) -> int:
         """Return a position to wait from: events before it do not count."""
@@ -233,6 +220,13 @@ class StreamSpy:
         await self.wait_until(complete, start)
 
 
+def connection_state(state: ConnectionState) -> Callable[[Event], bool]:
+    """Return a predicate for a connection state change."""
+    return lambda event: (
+        isinstance(event, ConnectionStateChanged) and event.state is state
+    )
+
+
 async def reconnect(
     hass: HomeAssistant,
     server: SmartKitchenServer,
@@ -246,17 +240,36 @@ async def reconnect(
     await stream.wait_for_snapshot(mark)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def stream() -> Generator[StreamSpy]:
-    """Spy on the events the coordinator handles (it still handles each one itself)."""
+    """Spy on the events the coordinator handles, through the connection's public `on_event`.
+
+    The reconnect backoff loses its jitter too: the first retry waits exactly 0.5 s. A test that
+    cuts the connection then has that long to act (e.g. raise an alert the client misses) before
+    the client is back, and `release_reconnect` ends the wait at once.
+    """
     spy = StreamSpy()
-    handle = SmartKitchenCoordinator._async_handle_event
 
-    def spy_on_event(coordinator: SmartKitchenCoordinator, event: Event) -> None:
-        handle(coordinator, event)
-        spy.record(event)
+    def connection(
+        *args: Any, on_event: Callable[[Event], None], **kwargs: Any
+    ) -> SmartKitchenConnection:
+        spy.deliver = on_event
 
-    with patch.object(SmartKitchenCoordinator, "_async_handle_event", spy_on_event):
+        def spy_on_event(event: Event) -> None:
+            on_event(event)
+            spy.record(event)
+
+        return SmartKitchenConnection(
+            *args,
+            on_event=spy_on_event,
+            backoff=Backoff(rand=lambda: 1.0),
+            **kwargs,
+        )
+
+    with patch(
+        "custom_components.smart_kitchen.coordinator.SmartKitchenConnection",
+        connection,
+    ):
         yield spy
 
 

@@ -33,6 +33,7 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenResponseError,
 )
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from tests.kitchen import Kitchen
 
 from .conftest import ServerClock, StreamSpy, setup_entry, state_of
 
@@ -131,7 +132,7 @@ async def test_refused_command(
 async def test_dishwasher_program(
     hass: HomeAssistant,
     stream: StreamSpy,
-    kitchen: SmartKitchenClient,
+    kitchen: Kitchen,
     init_integration: MockConfigEntry,
 ) -> None:
     """The program select chooses the next program; the buttons are there when they mean something."""
@@ -192,7 +193,7 @@ async def test_dishwasher_program(
 async def test_start_with_open_door(
     hass: HomeAssistant,
     stream: StreamSpy,
-    kitchen: SmartKitchenClient,
+    kitchen: Kitchen,
     init_integration: MockConfigEntry,
 ) -> None:
     """The dishwasher refuses to start with its door open, and says so."""
@@ -299,7 +300,7 @@ async def test_password_changed(
 async def test_renewal_throttled(
     hass: HomeAssistant,
     server_clock: ServerClock,
-    kitchen: SmartKitchenClient,
+    kitchen: Kitchen,
     init_integration: MockConfigEntry,
 ) -> None:
     """A renewal the server throttles after wrong passwords says so, and asks for none."""
@@ -337,7 +338,7 @@ async def test_update_entity_is_a_no_op(
 async def test_setup_while_running(
     hass: HomeAssistant,
     stream: StreamSpy,
-    kitchen: SmartKitchenClient,
+    kitchen: Kitchen,
     mock_config_entry: MockConfigEntry,
 ) -> None:
     """Set up while a program runs: it is shown, and stays the next program after it ends."""

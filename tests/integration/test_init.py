@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.smart_kitchen.api import (
     ConnectionState,
+    Device,
     ServerInfo,
     SmartKitchenAuthenticationError,
     SmartKitchenClient,
@@ -23,7 +24,13 @@ from custom_components.smart_kitchen.api import (
 from custom_components.smart_kitchen.const import DOMAIN
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 
-from .conftest import StreamSpy, reconnect, release_reconnect, state_of, wait_until_set
+from .conftest import (
+    StreamSpy,
+    connection_state,
+    release_reconnect,
+    state_of,
+    wait_until_set,
+)
 
 GET_INFO = "custom_components.smart_kitchen.coordinator.SmartKitchenClient.get_info"
 # What a newer server would answer; the real server speaks protocol 1.
@@ -56,10 +63,10 @@ async def test_unload_closes_the_stream_before_the_entities_go(
     stream: StreamSpy,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Nothing can add entities to a platform being unloaded: stream and catch-up stop first.
+    """Nothing can add entities to a platform being unloaded: the stream stops first.
 
-    The catch-up of the appliance list after a reconnect is held mid-request; unloading must
-    cancel it and close the connection before any platform is unloaded.
+    The connection's catch-up of the appliance list after a reconnect is held mid-request;
+    unloading must cancel it and close the connection before any platform is unloaded.
     """
     coordinator = init_integration.runtime_data
     refresh_started = asyncio.Event()
@@ -86,7 +93,8 @@ async def test_unload_closes_the_stream_before_the_entities_go(
             hass.config_entries, "async_unload_platforms", spy_unload_platforms
         ),
     ):
-        await reconnect(hass, server, stream)
+        await server.drop_connections()
+        release_reconnect(hass)
         await wait_until_set(refresh_started)
         assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
@@ -304,19 +312,24 @@ async def test_device_list_refresh_fails(
     stream: StreamSpy,
     init_integration: MockConfigEntry,
 ) -> None:
-    """A failed catch-up of the appliance list after a reconnect is left for the next one."""
-    refresh_failed = asyncio.Event()
+    """A failed catch-up of the appliance list after a reconnect is a failed attempt, retried."""
+    fetch = SmartKitchenClient.get_devices
+    attempts: list[int] = []
 
-    def refuse(*_args: object) -> None:
-        refresh_failed.set()
-        raise SmartKitchenConnectionError("connection reset")
+    async def refuse_once(client: SmartKitchenClient) -> list[Device]:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise SmartKitchenConnectionError("connection reset")
+        return await fetch(client)
 
     mark = stream.mark()
-    with patch.object(SmartKitchenClient, "get_devices", side_effect=refuse):
+    with patch.object(SmartKitchenClient, "get_devices", refuse_once):
         await server.drop_connections()
         release_reconnect(hass)
+        await stream.wait_for(connection_state(ConnectionState.DISCONNECTED), mark)
+        release_reconnect(hass, 2)
         await stream.wait_for_snapshot(mark)
-        await wait_until_set(refresh_failed)
     await hass.async_block_till_done()
+    assert len(attempts) == 2
     assert state_of(hass, "sensor.dishwasher_status") == "idle"
     assert state_of(hass, "binary_sensor.demo_kitchen_server_connection") == "on"

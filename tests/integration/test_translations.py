@@ -10,9 +10,9 @@ from homeassistant.components.sensor import SensorDeviceClass
 import pytest
 import yaml
 
+from custom_components.smart_kitchen.api import ALERT_TYPES
 from custom_components.smart_kitchen.binary_sensor import BINARY_SENSORS
 from custom_components.smart_kitchen.button import BUTTONS
-from custom_components.smart_kitchen.const import ALERT_TYPES
 from custom_components.smart_kitchen.event import EVENTS
 from custom_components.smart_kitchen.number import NUMBERS
 from custom_components.smart_kitchen.select import SELECTS

@@ -1,7 +1,9 @@
 """Asyncio client library for Smart Kitchen servers (protocol v1); imports nothing from Home Assistant."""
 
-from .client import SmartKitchenClient
+from .alerts import AlertTracker
+from .client import SmartKitchenClient, server_url
 from .connection import Backoff, SmartKitchenConnection, backoff_delay
+from .const import PROTOCOL_VERSION
 from .exceptions import (
     SmartKitchenAuthenticationError,
     SmartKitchenCommandError,
@@ -11,11 +13,14 @@ from .exceptions import (
     SmartKitchenError,
     SmartKitchenRateLimitedError,
     SmartKitchenResponseError,
+    SmartKitchenUnsupportedProtocolError,
 )
 from .models import (
+    ALERT_TYPES,
     Alert,
     AlertCursor,
     AlertType,
+    Appliance,
     ApplianceState,
     Connected,
     ConnectionState,
@@ -37,13 +42,19 @@ from .models import (
     OvenStatus,
     ServerError,
     ServerInfo,
+    SetpointRange,
     Subscribed,
+    setpoint_range,
 )
 
 __all__ = [
+    "ALERT_TYPES",
+    "PROTOCOL_VERSION",
     "Alert",
     "AlertCursor",
+    "AlertTracker",
     "AlertType",
+    "Appliance",
     "ApplianceState",
     "Backoff",
     "Connected",
@@ -66,6 +77,7 @@ __all__ = [
     "OvenStatus",
     "ServerError",
     "ServerInfo",
+    "SetpointRange",
     "SmartKitchenAuthenticationError",
     "SmartKitchenClient",
     "SmartKitchenCommandError",
@@ -76,6 +88,9 @@ __all__ = [
     "SmartKitchenError",
     "SmartKitchenRateLimitedError",
     "SmartKitchenResponseError",
+    "SmartKitchenUnsupportedProtocolError",
     "Subscribed",
     "backoff_delay",
+    "server_url",
+    "setpoint_range",
 ]

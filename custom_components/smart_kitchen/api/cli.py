@@ -107,24 +107,27 @@ async def watch(
 
     async with aiohttp.ClientSession() as session:
         try:
-            client = SmartKitchenClient(url, session, verify_ssl)
+            client = SmartKitchenClient(
+                url,
+                session,
+                username=username,
+                password=password,
+                verify_ssl=verify_ssl,
+            )
         except ValueError as err:
             # Credentials in the URL: the message says so without repeating them.
             write(f"error: {err}")
             return 1
         try:
-            await client.login(username, password)
-            if not device_ids:
-                device_ids = [device.id for device in await client.get_devices()]
+            await client.login()
         except SmartKitchenError as err:
             write(f"error: {err}")
             return 1
         connection = SmartKitchenConnection(
             client,
-            username,
-            password,
             on_event=lambda event: write(format_event(event)),
-            device_ids=device_ids,
+            # Without --device it follows the user's appliances, as they come and go.
+            device_ids=device_ids or None,
         )
         stop_event = stop or asyncio.Event()
 

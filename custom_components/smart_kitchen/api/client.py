@@ -19,19 +19,9 @@ from .exceptions import (
     SmartKitchenError,
     SmartKitchenRateLimitedError,
     SmartKitchenResponseError,
+    SmartKitchenUnsupportedProtocolError,
 )
-from .models import (
-    Device,
-    DeviceType,
-    LoginResult,
-    ServerInfo,
-    encode,
-    loads,
-    parse_device,
-    parse_devices,
-    parse_login,
-    parse_server_info,
-)
+from .models import Device, LoginResult, ServerInfo, dumps, loads, parse_devices
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,25 +38,29 @@ class SmartKitchenClient:
         self,
         url: str,
         session: aiohttp.ClientSession | None = None,
+        *,
+        username: str | None = None,
+        password: str | None = None,
         verify_ssl: bool = True,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     ) -> None:
-        """Store the base URL (e.g. `http://kitchen.local:8765`) and the session to use.
+        """Store the base URL (e.g. `http://kitchen.local:8765`), the session and the credentials.
 
-        Raise ValueError for a URL with credentials (`http://me:secret@host`): the protocol logs in
-        with `login()`, and a password in the URL would be sent as Basic auth and leak into every
-        message, log line and repr that shows the URL.
+        With credentials (here or from `login()`), the client owns the session token: it logs in
+        when it has none, and logs in again once when the server refuses the token, for REST
+        requests and the WebSocket alike. Raise ValueError for a URL that cannot be a server's
+        (see `server_url`).
         """
-        self._url = URL(url)
-        if self._url.user is not None or self._url.password is not None:
-            raise ValueError(
-                "credentials in the URL are not supported; pass them to login()"
-            )
+        self._url = server_url(url)
         self._session = session
         self._close_session = False
         self.verify_ssl = verify_ssl
         self.request_timeout = request_timeout
+        self._username = username
+        self._password = password
         self._token: str | None = None
+        # One login at a time: requests refused together wait for the same new token.
+        self._login_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         """Describe the client without its token."""
@@ -80,7 +74,7 @@ class SmartKitchenClient:
     @property
     def ws_url(self) -> str:
         """Return the URL of the server's WebSocket."""
-        scheme = _WS_SCHEMES.get(self._url.scheme, self._url.scheme)
+        scheme = _WS_SCHEMES[self._url.scheme]
         return str(self._url.with_scheme(scheme).joinpath("ws"))
 
     @property
@@ -105,29 +99,49 @@ class SmartKitchenClient:
             self._close_session = True
         return self._session
 
-    def _auth_headers(self) -> dict[str, str]:
-        """Return the Authorization header, or raise if there was no login."""
+    async def _current_token(self) -> str:
+        """Return the session token, logging in first if there is none."""
         if self._token is None:
-            raise SmartKitchenAuthenticationError("Not logged in")
-        return {"Authorization": f"Bearer {self._token}"}
+            await self._renew_token(None)
+        assert self._token is not None
+        return self._token
+
+    async def _renew_token(self, refused: str | None) -> None:
+        """Log in again, unless a login since the token was refused already got a new one.
+
+        Raise SmartKitchenAuthenticationError without credentials to log in with, or when the
+        server refuses them.
+        """
+        async with self._login_lock:
+            if self._token is not None and self._token != refused:
+                return
+            self._token = None
+            if self._username is None or self._password is None:
+                raise SmartKitchenAuthenticationError("Not logged in")
+            await self.login()
+
+    def token_refused(self, token: str) -> None:
+        """Forget a token the server refused (e.g. it closed the WebSocket with 1008)."""
+        if self._token == token:
+            self._token = None
 
     async def _request(
         self,
         method: str,
         *segments: str,
         body: dict[str, Any] | None = None,
-        auth: bool = True,
+        token: str | None = None,
     ) -> Any:
-        """Send one request and return its parsed JSON body (None for 204)."""
+        """Send one request (with `token` as its bearer, if given) and return its parsed JSON body."""
         url = self._url.joinpath(
             *(quote(segment, safe="") for segment in segments), encoded=True
         )
         headers = {"Accept": "application/json"}
-        if auth:
-            headers.update(self._auth_headers())
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         data = None
         if body is not None:
-            data = encode(**body)
+            data = dumps(body)
             headers["Content-Type"] = "application/json"
         try:
             async with asyncio.timeout(self.request_timeout):
@@ -150,19 +164,47 @@ class SmartKitchenClient:
             ) from err
         return _parse_answer(response, raw)
 
+    async def _authorized(
+        self, method: str, *segments: str, body: dict[str, Any] | None = None
+    ) -> Any:
+        """Send a request that needs a session; a refused token is renewed once."""
+        token = await self._current_token()
+        try:
+            return await self._request(method, *segments, body=body, token=token)
+        except SmartKitchenAuthenticationError:
+            # Sessions expire and vanish when the server restarts; the credentials still work.
+            if self._username is None:
+                raise
+        await self._renew_token(token)
+        return await self._request(
+            method, *segments, body=body, token=await self._current_token()
+        )
+
     async def get_info(self) -> ServerInfo:
         """Return what the server says about itself (needs no login)."""
-        return parse_server_info(await self._request("GET", "api", "info", auth=False))
+        return ServerInfo.from_wire(await self._request("GET", "api", "info"))
 
-    async def login(self, username: str, password: str) -> LoginResult:
-        """Log in and keep the session token for the following requests."""
-        result = parse_login(
+    async def check_server(self) -> ServerInfo:
+        """Return the server's info, or raise SmartKitchenUnsupportedProtocolError for another protocol."""
+        info = await self.get_info()
+        if not info.supported:
+            raise SmartKitchenUnsupportedProtocolError(info)
+        return info
+
+    async def login(
+        self, username: str | None = None, password: str | None = None
+    ) -> LoginResult:
+        """Log in (with new credentials, which the client keeps, or the stored ones) and keep the token."""
+        if username is not None and password is not None:
+            self._username, self._password = username, password
+        if self._username is None or self._password is None:
+            raise SmartKitchenAuthenticationError("No credentials to log in with")
+        result = LoginResult.from_wire(
             await self._request(
                 "POST",
                 "api",
                 "login",
-                body={"username": username, "password": password},
-                auth=False,
+                body={"username": self._username, "password": self._password},
             )
         )
         self._token = result.token
@@ -170,18 +212,18 @@ class SmartKitchenClient:
 
     async def logout(self) -> None:
         """End the session: the token stops working and the server closes its WebSockets."""
-        if self._token is None:
+        if (token := self._token) is None:
             return
+        self._token = None
         try:
-            await self._request("POST", "api", "logout")
+            await self._request("POST", "api", "logout", token=token)
         except SmartKitchenAuthenticationError:
             # The server no longer knows the token, which is what logging out wants.
             _LOGGER.debug("Token was already invalid at logout")
-        self._token = None
 
     async def get_devices(self) -> list[Device]:
         """Return the logged-in user's devices with their current state."""
-        return parse_devices(await self._request("GET", "api", "devices"))
+        return parse_devices(await self._authorized("GET", "api", "devices"))
 
     async def send_command(
         self, device_id: str, command: str, compartment: str | None = None, **args: Any
@@ -192,51 +234,44 @@ class SmartKitchenClient:
             body["compartment"] = compartment
         if args:
             body["args"] = args
-        return parse_device(
-            await self._request(
+        return Device.from_wire(
+            await self._authorized(
                 "POST", "api", "devices", device_id, "commands", body=body
             )
         )
 
-    async def set_door(
-        self, device_id: str, open: bool, compartment: str | None = None
-    ) -> Device:
-        """Open or close a door through the simulation API and return the new device."""
-        body: dict[str, Any] = {"open": open}
-        if compartment is not None:
-            body["compartment"] = compartment
-        return parse_device(
-            await self._request(
-                "POST", "api", "simulation", "devices", device_id, "door", body=body
-            )
-        )
-
-    async def add_device(self, device_type: DeviceType, name: str) -> Device:
-        """Install a new appliance for the user through the simulation API."""
-        return parse_device(
-            await self._request(
-                "POST",
-                "api",
-                "simulation",
-                "devices",
-                body={"type": device_type, "name": name},
-            )
-        )
-
-    async def remove_device(self, device_id: str) -> None:
-        """Remove one of the user's appliances through the simulation API."""
-        await self._request("DELETE", "api", "simulation", "devices", device_id)
-
     async def ws_connect(
         self, *, autoping: bool = True, max_msg_size: int = 4 * 1024 * 1024
+    ) -> tuple[aiohttp.ClientWebSocketResponse, str]:
+        """Open the WebSocket with the session token; return it and the token it was opened with.
+
+        A refused token is renewed once; a token refused right after a login is a server fault
+        (SmartKitchenConnectionError), not a wrong password.
+        """
+        token = await self._current_token()
+        try:
+            return await self._ws_connect(token, autoping, max_msg_size), token
+        except SmartKitchenAuthenticationError:
+            if self._username is None:
+                raise
+        await self._renew_token(token)
+        token = await self._current_token()
+        try:
+            return await self._ws_connect(token, autoping, max_msg_size), token
+        except SmartKitchenAuthenticationError as err:
+            raise SmartKitchenConnectionError(
+                f"{self.url} refused the token of a fresh login"
+            ) from err
+
+    async def _ws_connect(
+        self, token: str, autoping: bool, max_msg_size: int
     ) -> aiohttp.ClientWebSocketResponse:
-        """Open the WebSocket with the token in the Authorization header (low level)."""
-        headers = self._auth_headers()
+        """Open the WebSocket with a token in the Authorization header."""
         try:
             async with asyncio.timeout(self.request_timeout):
                 return await self._get_session().ws_connect(
                     self.ws_url,
-                    headers=headers,
+                    headers={"Authorization": f"Bearer {token}"},
                     ssl=self._ssl,
                     autoping=autoping,
                     max_msg_size=max_msg_size,
@@ -272,6 +307,26 @@ class SmartKitchenClient:
     async def __aexit__(self, *_exc_info: object) -> None:
         """Close the session this client created, if any."""
         await self.close()
+
+
+def server_url(url: str) -> URL:
+    """Return the base URL of a server, or raise ValueError saying why it cannot be one.
+
+    It needs http or https and a host, and no credentials: the protocol logs in with `login()`, and a
+    password in the URL would be sent as Basic auth and leak into every message, log line and repr
+    that shows the URL.
+    """
+    try:
+        parsed = URL(url)
+    except (TypeError, ValueError) as err:
+        raise ValueError("not a URL") from err
+    if parsed.user is not None or parsed.password is not None:
+        raise ValueError(
+            "credentials in the URL are not supported; pass them to login()"
+        )
+    if parsed.scheme not in _WS_SCHEMES or not parsed.host:
+        raise ValueError("the URL needs http:// or https:// and a host")
+    return parsed
 
 
 def _parse_answer(response: aiohttp.ClientResponse, raw: bytes) -> Any:

@@ -1,15 +1,17 @@
 """A self-healing WebSocket connection that turns protocol messages into typed events."""
 
 import asyncio
-from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import logging
 import random
+import time
+from types import MappingProxyType
 
 import aiohttp
 
+from .alerts import AlertTracker
 from .client import SmartKitchenClient
 from .exceptions import (
     SmartKitchenAuthenticationError,
@@ -20,15 +22,18 @@ from .exceptions import (
 from .models import (
     Alert,
     AlertCursor,
+    Appliance,
     Connected,
     ConnectionState,
     ConnectionStateChanged,
     ConnectionStats,
     DeviceAdded,
     DeviceRemoved,
+    DeviceUpdate,
     Event,
+    ServerError,
     Subscribed,
-    encode,
+    dumps,
     parse_message,
 )
 
@@ -41,8 +46,6 @@ BACKOFF_MAX = 60.0
 BACKOFF_RESET_AFTER = 60.0
 # Far above any real message (a device update is < 1 KiB); a bigger frame means a broken peer.
 MAX_MESSAGE_SIZE = 1024 * 1024
-# The server buffers at least 1,000 alerts per user, so this covers any replay.
-ALERT_MEMORY = 4096
 MALFORMED_LOG_INTERVAL = 60.0
 # Pings that may go unanswered (one per heartbeat interval) before the link counts as dead.
 MISSED_PONGS = 2
@@ -114,80 +117,68 @@ class _Drop:
     reason: str
     # Seconds the stream was up after `connected`, or None if it never got there.
     connected_for: float | None = None
-    # The server refused the token (HTTP 401 on the upgrade, or close code 1008).
+    # The server closed the stream with 1008: its token is no longer valid.
     token_rejected: bool = False
-    retry_now: bool = False
     min_delay: float = 0.0
 
 
 class SmartKitchenConnection:
-    """Keeps the event stream of one user alive and delivers every Event to a callback."""
+    """Keeps the event stream of one user alive and delivers every Event to a callback.
+
+    It owns the subscription. By default it follows the user's appliances: after every reconnect it
+    loads the appliance list again, reports the appliances that came or went meanwhile as
+    DeviceAdded / DeviceRemoved, and subscribes to all of them. Given `device_ids`, it subscribes
+    to exactly those instead.
+    """
 
     def __init__(
         self,
         client: SmartKitchenClient,
-        username: str,
-        password: str,
         on_event: Callable[[Event], None],
-        device_ids: Iterable[str] = (),
         *,
+        appliances: Iterable[Appliance] | None = None,
+        device_ids: Iterable[str] | None = None,
         heartbeat: float = DEFAULT_HEARTBEAT,
-        backoff_initial: float = BACKOFF_INITIAL,
-        backoff_max: float = BACKOFF_MAX,
-        backoff_reset_after: float = BACKOFF_RESET_AFTER,
-        rand: Callable[[], float] = random.random,
+        backoff: Backoff | None = None,
         max_message_size: int = MAX_MESSAGE_SIZE,
         alert_cursor: AlertCursor | None = None,
     ) -> None:
-        """Store what is needed to (re)connect; nothing happens before run()."""
+        """Store what is needed to (re)connect; nothing happens before run().
+
+        `appliances` is the appliance list the caller already loaded (else it is loaded when the
+        stream first connects); `device_ids` fixes the subscription instead. The client must be
+        able to log in (credentials given to it, or a login done).
+        """
         self._client = client
-        self._username = username
-        self._password = password
         self._on_event = on_event
-        self._device_ids = tuple(dict.fromkeys(device_ids))
+        self._fixed_ids = (
+            None if device_ids is None else tuple(dict.fromkeys(device_ids))
+        )
+        self._appliances: dict[str, Appliance] | None = (
+            None if appliances is None else {item.id: item for item in appliances}
+        )
         self._heartbeat = heartbeat
-        self._backoff_initial = backoff_initial
-        self._backoff_max = backoff_max
-        self._backoff_reset_after = backoff_reset_after
-        self._rand = rand
+        self._backoff = backoff or Backoff()
         self._max_message_size = max_message_size
+        self._alerts = AlertTracker(alert_cursor)
 
         self._state = ConnectionState.DISCONNECTED
         self._task: asyncio.Task[None] | None = None
         self._closed = False
-        self._need_login = True
+        self._has_connected = False
         # Set while a socket is open: wakes the writer that sends the subscription.
         self._subscribe_wanted: asyncio.Event | None = None
 
-        # Alert bookkeeping, per server boot (alert ids restart at 1 when the server restarts).
-        self._boot_id: str | None = None
-        # The lastAlertId of the next subscribe; None (no replay) until `subscribed` told a fresh
-        # client where history ends.
-        self._cursor: int | None = None
-        if alert_cursor is not None:
-            # A different bootId on `connected` turns this into "everything of the new boot".
-            self._boot_id = alert_cursor.boot_id
-            self._cursor = alert_cursor.last_alert_id
-        # The highest id delivered (for stats only).
-        self._last_alert_id: int | None = None
-        self._seen_alerts: set[int] = set()
-        self._seen_order: deque[int] = deque()
-
-        self._reconnects = 0
-        self._connections = 0
-        self._messages = 0
-        self._malformed = 0
+        self._stats = ConnectionStats()
+        # Kept as a float: reading the clock for every message is cheaper than building a datetime.
+        self._last_message_time: float | None = None
         self._malformed_suppressed = 0
         self._malformed_logged_at: float | None = None
-        self._alerts = 0
-        self._last_message_at: datetime | None = None
-        self._connected_since: datetime | None = None
-        self._last_disconnect_reason: str | None = None
-        self._next_retry_at: datetime | None = None
+        self._server_errors_logged: set[tuple[str, tuple[str, ...]]] = set()
 
     def __repr__(self) -> str:
         """Describe the connection without credentials."""
-        return f"{type(self).__name__}({self._client.url!r}, user={self._username!r}, state={self._state})"
+        return f"{type(self).__name__}({self._client.url!r}, state={self._state})"
 
     @property
     def state(self) -> ConnectionState:
@@ -197,36 +188,37 @@ class SmartKitchenConnection:
     @property
     def device_ids(self) -> tuple[str, ...]:
         """Return the ids the connection subscribes to."""
-        return self._device_ids
+        if self._fixed_ids is not None:
+            return self._fixed_ids
+        return tuple(self._appliances or ())
+
+    @property
+    def appliances(self) -> Mapping[str, Appliance]:
+        """Return the user's appliances as last known (empty with a fixed subscription)."""
+        return MappingProxyType(self._appliances or {})
 
     @property
     def alert_cursor(self) -> AlertCursor | None:
         """Return where to resume after the last delivered alert (None before the first `subscribed`)."""
-        if self._boot_id is None or self._cursor is None:
-            return None
-        return AlertCursor(self._boot_id, self._cursor)
+        return self._alerts.cursor
 
     @property
     def stats(self) -> ConnectionStats:
         """Return a snapshot of the counters, for diagnostics."""
-        return ConnectionStats(
-            reconnects=self._reconnects,
-            messages=self._messages,
-            malformed_messages=self._malformed,
-            alerts=self._alerts,
-            last_message_at=self._last_message_at,
-            connected_since=self._connected_since,
-            last_alert_id=self._last_alert_id,
-            last_disconnect_reason=self._last_disconnect_reason,
-            next_retry_at=self._next_retry_at,
+        return replace(
+            self._stats,
+            last_alert_id=self._alerts.last_alert_id,
+            last_message_at=None
+            if self._last_message_time is None
+            else datetime.fromtimestamp(self._last_message_time, UTC),
         )
 
     def set_device_ids(self, device_ids: Iterable[str]) -> None:
-        """Replace the subscription; an open socket is re-subscribed without reconnecting."""
+        """Subscribe to exactly these ids from now on; an open socket is re-subscribed in place."""
         new_ids = tuple(dict.fromkeys(device_ids))
-        if set(new_ids) == set(self._device_ids):
+        if new_ids == self._fixed_ids:
             return
-        self._device_ids = new_ids
+        self._fixed_ids = new_ids
         self._request_subscribe()
 
     async def run(self) -> None:
@@ -282,21 +274,16 @@ class SmartKitchenConnection:
 
     async def _run_loop(self) -> None:
         """Connect, stream, and reconnect with backoff until cancelled or the login is refused."""
-        backoff = Backoff(
-            initial=self._backoff_initial,
-            maximum=self._backoff_max,
-            reset_after=self._backoff_reset_after,
-            rand=self._rand,
-        )
-        self._need_login = self._client.token is None
+        backoff = self._backoff
+        token_refused_before = False
         try:
             while True:
                 try:
                     drop = await self._attempt()
                 except SmartKitchenAuthenticationError as err:
-                    # Only a refused login gets here; a refused token is retried with a new login.
+                    # Only a refused login gets here; a refused token is renewed by the client.
                     _LOGGER.debug("Login refused for %s: %s", self._client.url, err)
-                    self._last_disconnect_reason = str(err)
+                    self._stats.last_disconnect_reason = str(err)
                     self._set_state(ConnectionState.AUTH_FAILED, str(err))
                     raise
                 except SmartKitchenRateLimitedError as err:
@@ -305,60 +292,50 @@ class SmartKitchenConnection:
                     # aiohttp and OS errors can still escape from pings on a socket that just broke.
                     drop = _Drop(str(err) or type(err).__name__)
                 backoff.connection_ended(drop.connected_for)
-                delay = (
-                    0.0 if drop.retry_now else max(drop.min_delay, backoff.next_delay())
+                # Sessions vanish when the server restarts, so a refused token is replaced at once;
+                # refused again right away, it waits for the backoff so that nothing loops hot.
+                retry_now = drop.token_rejected and not token_refused_before
+                token_refused_before = drop.token_rejected
+                delay = 0.0 if retry_now else max(drop.min_delay, backoff.next_delay())
+                self._stats.last_disconnect_reason = drop.reason
+                retry_at = self._stats.next_retry_at = datetime.now(UTC) + timedelta(
+                    seconds=delay
                 )
-                self._last_disconnect_reason = drop.reason
-                self._next_retry_at = datetime.now(UTC) + timedelta(seconds=delay)
                 _LOGGER.debug(
                     "Disconnected from %s (%s); retrying in %.1f s",
                     self._client.url,
                     drop.reason,
                     delay,
                 )
-                self._set_state(
-                    ConnectionState.DISCONNECTED, drop.reason, self._next_retry_at
-                )
+                self._set_state(ConnectionState.DISCONNECTED, drop.reason, retry_at)
                 if delay:
                     await asyncio.sleep(delay)
-                self._next_retry_at = None
+                self._stats.next_retry_at = None
         finally:
-            self._connected_since = None
-            self._next_retry_at = None
+            self._stats.connected_since = None
+            self._stats.next_retry_at = None
             if self._state is not ConnectionState.AUTH_FAILED:
                 self._closed = True
                 self._set_state(ConnectionState.CLOSED)
 
     async def _attempt(self) -> _Drop:
-        """Make one connection attempt (logging in first if needed) and stream until it drops."""
+        """Make one connection attempt (the client logs in if needed) and stream until it drops."""
         self._set_state(ConnectionState.CONNECTING)
-        fresh_login = False
-        if self._need_login:
-            await self._client.login(self._username, self._password)
-            self._need_login = False
-            fresh_login = True
+        ws, token = await self._client.ws_connect(
+            autoping=False, max_msg_size=self._max_message_size
+        )
         try:
-            ws = await self._client.ws_connect(
-                autoping=False, max_msg_size=self._max_message_size
-            )
-        except SmartKitchenAuthenticationError as err:
-            drop = _Drop(str(err), token_rejected=True)
-        else:
-            try:
-                drop = await self._stream(ws)
-            finally:
-                # A socket that went silent or was cancelled is closed without waiting for the peer.
-                await ws.close()
+            drop = await self._stream(ws)
+        finally:
+            # A socket that went silent or was cancelled is closed without waiting for the peer.
+            await ws.close()
         if drop.token_rejected:
             drop.reason = f"token refused: {drop.reason}"
-            self._need_login = True
-            # Sessions vanish when the server restarts, so an old token is replaced at once; a
-            # token refused right after a login waits for the backoff, so that nothing loops hot.
-            drop.retry_now = not fresh_login
+            self._client.token_refused(token)
         return drop
 
     async def _stream(self, ws: aiohttp.ClientWebSocketResponse) -> _Drop:
-        """Wait for `connected`, subscribe, and deliver events until the socket ends."""
+        """Wait for `connected`, catch up, subscribe, and deliver events until the socket ends."""
         loop = asyncio.get_running_loop()
         connected_at: float | None = None
         writer: asyncio.Task[None] | None = None
@@ -372,14 +349,18 @@ class SmartKitchenConnection:
                             self._dispatch(event)
             except TimeoutError:
                 return _Drop("no 'connected' message from the server")
+            if self._fixed_ids is None and (
+                self._appliances is None or self._has_connected
+            ):
+                # What came or went while the stream was down was announced to nobody. Messages
+                # wait in the socket meanwhile, so none is lost and each is newer than the list.
+                await self._catch_up()
             connected_at = loop.time()
-            self._subscribe_wanted = asyncio.Event()
-            self._subscribe_wanted.set()
-            # The server sends the snapshot right after `subscribed`, so no waiting is needed.
-            writer = asyncio.create_task(
-                self._send_subscriptions(ws, self._subscribe_wanted)
-            )
             self._on_connected(event)
+            self._subscribe_wanted = wanted = asyncio.Event()
+            # The server sends the snapshot right after `subscribed`, so no waiting is needed.
+            await self._send_subscribe(ws)
+            writer = asyncio.create_task(self._send_subscriptions(ws, wanted))
             while True:
                 if (event := await self._next_event(ws)) is not None:
                     self._dispatch(event)
@@ -393,24 +374,30 @@ class SmartKitchenConnection:
             )
         finally:
             self._subscribe_wanted = None
-            self._connected_since = None
+            self._stats.connected_since = None
             if writer is not None:
                 writer.cancel()
                 await asyncio.wait((writer,))
 
+    async def _catch_up(self) -> None:
+        """Load the appliance list and report the appliances that came or went since the last one."""
+        listed = {device.id: device for device in await self._client.get_devices()}
+        known = self._appliances or {}
+        self._appliances = {
+            device_id: device.appliance for device_id, device in listed.items()
+        }
+        for device_id in known.keys() - listed.keys():
+            self._emit(DeviceRemoved(device_id=device_id))
+        for device_id in listed.keys() - known.keys():
+            self._emit(DeviceAdded(device=listed[device_id]))
+
     def _on_connected(self, event: Connected) -> None:
-        """Take over a new stream: reset alert memory on a new server boot, report CONNECTED."""
-        if self._boot_id is not None and event.boot_id != self._boot_id:
-            # The server restarted: alert ids start over, and every alert of the new boot is news.
-            self._cursor = 0
-            self._last_alert_id = None
-            self._seen_alerts.clear()
-            self._seen_order.clear()
-        self._boot_id = event.boot_id
-        if self._connections:
-            self._reconnects += 1
-        self._connections += 1
-        self._connected_since = datetime.now(UTC)
+        """Take over a new stream: note the server boot, report CONNECTED."""
+        self._alerts.connected(event.boot_id)
+        if self._has_connected:
+            self._stats.reconnects += 1
+        self._has_connected = True
+        self._stats.connected_since = datetime.now(UTC)
         _LOGGER.debug("Connected to %s", self._client.url)
         self._set_state(ConnectionState.CONNECTED)
         self._emit(event)
@@ -418,27 +405,27 @@ class SmartKitchenConnection:
     async def _send_subscriptions(
         self, ws: aiohttp.ClientWebSocketResponse, wanted: asyncio.Event
     ) -> None:
-        """Send a subscribe whenever the wanted set changes (the first one right after connecting)."""
+        """Send the subscription again whenever the wanted set changes."""
         while True:
             await wanted.wait()
             wanted.clear()
-            await self._send_subscribe(ws)
+            try:
+                await self._send_subscribe(ws)
+            except (aiohttp.ClientError, ConnectionError) as err:
+                # The reader sees the same broken socket and reconnects, which subscribes again.
+                _LOGGER.debug("Could not send the subscription: %s", err)
 
     async def _send_subscribe(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         """Send the current subscription with the alert cursor, so missed alerts replay."""
         message: dict[str, object] = {
             "type": "subscribe",
-            "device_ids": list(self._device_ids),
+            "deviceIds": list(self.device_ids),
         }
-        if self._cursor is not None:
-            message["last_alert_id"] = self._cursor
-        # Else a fresh client: without lastAlertId the server replays nothing (no stale alerts at
+        # Without lastAlertId (a fresh client) the server replays nothing (no stale alerts at
         # start-up), and its `subscribed` says where history ends.
-        try:
-            await ws.send_str(encode(**message).decode())
-        except (aiohttp.ClientError, ConnectionError) as err:
-            # The reader sees the same broken socket and reconnects, which subscribes again.
-            _LOGGER.debug("Could not send the subscription: %s", err)
+        if (resume_from := self._alerts.resume_from) is not None:
+            message["lastAlertId"] = resume_from
+        await ws.send_str(dumps(message).decode())
 
     def _request_subscribe(self) -> None:
         """Ask the writer of the open socket, if any, to send the subscription again."""
@@ -447,42 +434,70 @@ class SmartKitchenConnection:
 
     def _dispatch(self, event: Event) -> None:
         """Apply what an event means to the connection itself, then deliver it."""
-        if isinstance(event, Subscribed):
-            if self._cursor is None:
-                # Only a fresh client takes the server's newest id: "alerts from now on". A known
-                # cursor must stay put until the replay that follows has been delivered.
-                self._cursor = event.last_alert_id
-        elif isinstance(event, Alert):
-            if event.id in self._seen_alerts:
-                return
-            self._remember_alert(event.id)
-            self._alerts += 1
-        elif isinstance(event, DeviceAdded):
-            if event.device.id not in self._device_ids:
-                self._device_ids = (*self._device_ids, event.device.id)
-                self._request_subscribe()
-        elif isinstance(event, DeviceRemoved):
-            self._device_ids = tuple(
-                i for i in self._device_ids if i != event.device_id
-            )
+        match event:
+            case DeviceUpdate():
+                if not self._expected(event):
+                    return
+            case Subscribed():
+                self._alerts.subscribed(event.last_alert_id)
+            case Alert():
+                if not self._alerts.accept(event):
+                    return
+                self._stats.alerts += 1
+            case DeviceAdded() if self._appliances is not None:
+                if event.device.id in self._appliances:
+                    # Already in the list loaded after the reconnect.
+                    return
+                self._appliances[event.device.id] = event.device.appliance
+                if self._fixed_ids is None:
+                    self._request_subscribe()
+            case DeviceRemoved() if self._appliances is not None:
+                if self._appliances.pop(event.device_id, None) is None:
+                    return
+            case ServerError():
+                self._log_server_error(event)
         self._emit(event)
 
-    def _remember_alert(self, alert_id: int) -> None:
-        """Remember a delivered alert id (a bounded memory) and advance the cursor."""
-        self._seen_alerts.add(alert_id)
-        self._seen_order.append(alert_id)
-        if len(self._seen_order) > ALERT_MEMORY:
-            self._seen_alerts.discard(self._seen_order.popleft())
-        if self._last_alert_id is None or alert_id > self._last_alert_id:
-            self._last_alert_id = alert_id
-        if self._cursor is None or alert_id > self._cursor:
-            self._cursor = alert_id
+    def _expected(self, update: DeviceUpdate) -> bool:
+        """Return whether an update fits the appliance it names; count it as malformed if not."""
+        if self._appliances is None or self._fixed_ids is not None:
+            return True
+        appliance = self._appliances.get(update.device_id)
+        if appliance is None:
+            self._count_malformed(
+                f"update of an unknown appliance {update.device_id!r}"
+            )
+            return False
+        if (
+            appliance.type is not update.device_type
+            or update.compartment not in appliance.compartments
+        ):
+            self._count_malformed(
+                f"update of {update.device_id!r} as a {update.device_type} "
+                f"compartment {update.compartment!r}, which it does not have"
+            )
+            return False
+        return True
+
+    def _log_server_error(self, error: ServerError) -> None:
+        """Log what the server refused, once per kind of refusal."""
+        key = (error.code, error.device_ids)
+        if key in self._server_errors_logged:
+            return
+        self._server_errors_logged.add(key)
+        _LOGGER.warning(
+            "%s refused part of the subscription (%s%s): %s",
+            self._client.url,
+            error.code,
+            f" for {', '.join(error.device_ids)}" if error.device_ids else "",
+            error.message,
+        )
 
     async def _next_event(self, ws: aiohttp.ClientWebSocketResponse) -> Event | None:
         """Return the next event (None for a skipped message); raise when the link ends."""
         msg = await self._receive(ws)
-        self._messages += 1
-        self._last_message_at = datetime.now(UTC)
+        self._stats.messages += 1
+        self._last_message_time = time.time()
         if msg.type is aiohttp.WSMsgType.ERROR:
             self._count_malformed(f"unreadable frame: {msg.data}")
             raise _LinkClosedError(f"broken frame: {msg.data}")
@@ -527,7 +542,7 @@ class SmartKitchenConnection:
 
     def _count_malformed(self, detail: str) -> None:
         """Count a malformed message and log it at debug, at most once per interval."""
-        self._malformed += 1
+        self._stats.malformed_messages += 1
         now = asyncio.get_running_loop().time()
         if (
             self._malformed_logged_at is not None

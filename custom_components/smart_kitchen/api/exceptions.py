@@ -1,5 +1,12 @@
 """Exceptions raised by the Smart Kitchen client library."""
 
+from typing import TYPE_CHECKING
+
+from .const import PROTOCOL_VERSION
+
+if TYPE_CHECKING:
+    from .models import ServerInfo
+
 
 class SmartKitchenError(Exception):
     """Base error for everything the library raises."""
@@ -43,3 +50,14 @@ class SmartKitchenCommandError(SmartKitchenError):
 
 class SmartKitchenResponseError(SmartKitchenError):
     """The server answered with something the protocol does not allow."""
+
+
+class SmartKitchenUnsupportedProtocolError(SmartKitchenError):
+    """The server speaks a protocol version this library does not; `info` says which."""
+
+    def __init__(self, info: ServerInfo) -> None:
+        """Keep what the server said about itself, for a message that names it."""
+        super().__init__(
+            f"{info.name} speaks protocol {info.protocol}, this library {PROTOCOL_VERSION}"
+        )
+        self.info = info

@@ -1,21 +1,23 @@
-"""Typed models of protocol v1, and the one place where wire names map to Python names."""
+"""Typed models of protocol v1; each model says how it decodes from the wire (`from_wire`).
+
+Decoding is where the protocol is enforced: a value the protocol does not allow (an unknown enum value,
+an id out of range, a temperature no kitchen reaches, a timestamp centuries away) raises
+`SmartKitchenResponseError`, so code using these models never sees it.
+"""
 
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import cache
 import logging
-from types import MappingProxyType, NoneType, UnionType
-from typing import TYPE_CHECKING, Any, Final, get_args, get_origin, get_type_hints
+import re
+from types import MappingProxyType
+from typing import Any, Final, Self
 
 import orjson
 
+from .const import PROTOCOL_VERSION
 from .exceptions import SmartKitchenResponseError
-
-if TYPE_CHECKING:
-    # Only the type checker knows this protocol; annotations are evaluated lazily.
-    from _typeshed import DataclassInstance
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -84,6 +86,203 @@ class ConnectionState(StrEnum):
     CLOSED = "closed"
 
 
+# The alerts each kind of appliance raises (protocol v1).
+ALERT_TYPES: Final[Mapping[DeviceType, tuple[AlertType, ...]]] = MappingProxyType(
+    {
+        DeviceType.OVEN: (AlertType.PREHEAT_DONE,),
+        DeviceType.FRIDGE: (AlertType.DOOR_OPEN, AlertType.TEMPERATURE_HIGH),
+        DeviceType.DISHWASHER: (AlertType.PROGRAM_FINISHED,),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SetpointRange:
+    """The target temperatures a compartment accepts, in whole °C."""
+
+    minimum: int
+    maximum: int
+    step: int
+
+    def __contains__(self, value: object) -> bool:
+        """Return whether a target is one the compartment accepts."""
+        return (
+            isinstance(value, int | float)
+            and self.minimum <= value <= self.maximum
+            and (value - self.minimum) % self.step == 0
+        )
+
+
+OVEN_SETPOINTS: Final = SetpointRange(30, 300, 5)
+FRIDGE_SETPOINTS: Final = SetpointRange(1, 8, 1)
+FREEZER_SETPOINTS: Final = SetpointRange(-24, -14, 1)
+
+
+def setpoint_range(
+    device_type: DeviceType, compartment: str | None
+) -> SetpointRange | None:
+    """Return the targets a compartment accepts, or None if it has no target temperature."""
+    if device_type is DeviceType.OVEN:
+        return OVEN_SETPOINTS
+    if device_type is DeviceType.FRIDGE:
+        return {"fridge": FRIDGE_SETPOINTS, "freezer": FREEZER_SETPOINTS}.get(
+            compartment or ""
+        )
+    return None
+
+
+# Identifiers as the protocol defines them.
+_DEVICE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_COMPARTMENT = re.compile(r"[a-z][a-z0-9_]{0,31}")
+# Alert ids count up per user and boot; anything beyond a signed 64-bit integer is not an id.
+MAX_ALERT_ID: Final = 2**63 - 1
+# No appliance is colder than absolute zero or hotter than a pyrolytic oven; wider values are broken data.
+_TEMPERATURE_RANGE: Final = (-273.15, 1000.0)
+# Remaining minutes of a program: a day at most, with room for programs added later.
+_MAX_MINUTES: Final = 10_000
+# Timestamps far from now cannot be right, and would overflow date arithmetic.
+_YEARS: Final = range(2000, 3000)
+# Names and messages are shown to people; anything longer is not a name.
+_MAX_TEXT: Final = 1024
+
+
+def _malformed(message: str) -> SmartKitchenResponseError:
+    """Build the error for data that does not follow the protocol."""
+    return SmartKitchenResponseError(message)
+
+
+def _object(data: object, where: str) -> Mapping[str, Any]:
+    """Return `data` if it is a JSON object, else raise."""
+    if not isinstance(data, dict):
+        raise _malformed(f"{where}: expected an object, got {type(data).__name__}")
+    return data
+
+
+def _get(obj: Mapping[str, Any], key: str, where: str) -> Any:
+    """Return a required field."""
+    try:
+        return obj[key]
+    except KeyError:
+        raise _malformed(f"{where}: missing {key!r}") from None
+
+
+def _str(obj: Mapping[str, Any], key: str, where: str) -> str:
+    """Return a required string field of reasonable length."""
+    value = _get(obj, key, where)
+    if not isinstance(value, str) or len(value) > _MAX_TEXT:
+        raise _malformed(
+            f"{where}.{key}: expected a string, got {type(value).__name__}"
+        )
+    return value
+
+
+def _matching(
+    obj: Mapping[str, Any], key: str, where: str, pattern: re.Pattern[str]
+) -> str:
+    """Return a required string field that must match the protocol's pattern."""
+    value = _get(obj, key, where)
+    if not isinstance(value, str) or pattern.fullmatch(value) is None:
+        raise _malformed(f"{where}.{key}: not a valid identifier: {value!r:.80}")
+    return value
+
+
+def _device_id(obj: Mapping[str, Any], key: str, where: str) -> str:
+    """Return a device id field."""
+    return _matching(obj, key, where, _DEVICE_ID)
+
+
+def _compartment(obj: Mapping[str, Any], where: str) -> str | None:
+    """Return the `compartment` field: a compartment name, or None for an appliance without any."""
+    if obj.get("compartment") is None:
+        return None
+    return _matching(obj, "compartment", where, _COMPARTMENT)
+
+
+def _bool(obj: Mapping[str, Any], key: str, where: str) -> bool:
+    """Return a required boolean field."""
+    value = _get(obj, key, where)
+    if not isinstance(value, bool):
+        raise _malformed(
+            f"{where}.{key}: expected a boolean, got {type(value).__name__}"
+        )
+    return value
+
+
+def _int(
+    obj: Mapping[str, Any], key: str, where: str, minimum: int, maximum: int
+) -> int:
+    """Return a required whole number within a range (an integral float is accepted)."""
+    value = _get(obj, key, where)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _malformed(
+            f"{where}.{key}: expected an integer, got {type(value).__name__}"
+        )
+    if not minimum <= value <= maximum:
+        raise _malformed(f"{where}.{key}: {value} is outside {minimum}..{maximum}")
+    return value
+
+
+def _optional_int(
+    obj: Mapping[str, Any], key: str, where: str, minimum: int, maximum: int
+) -> int | None:
+    """Return a whole number within a range, or None when the field is null or absent."""
+    if obj.get(key) is None:
+        return None
+    return _int(obj, key, where, minimum, maximum)
+
+
+def _temperature(obj: Mapping[str, Any], key: str, where: str) -> float:
+    """Return a temperature in °C that an appliance can have."""
+    value = _get(obj, key, where)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise _malformed(
+            f"{where}.{key}: expected a number, got {type(value).__name__}"
+        )
+    low, high = _TEMPERATURE_RANGE
+    # NaN fails both comparisons, so it is refused here too.
+    if not low <= value <= high:
+        raise _malformed(f"{where}.{key}: {value} °C is not a temperature")
+    return float(value)
+
+
+def _enum[E: StrEnum](obj: Mapping[str, Any], key: str, where: str, enum: type[E]) -> E:
+    """Return a required field that must be one of an enum's values."""
+    value = _get(obj, key, where)
+    if not isinstance(value, str) or value not in enum:
+        raise _malformed(f"{where}.{key}: unknown value {value!r:.80}")
+    return enum(value)
+
+
+def _datetime(obj: Mapping[str, Any], key: str, where: str) -> datetime:
+    """Parse an ISO 8601 timestamp; the protocol sends UTC, so a naive one is taken as UTC."""
+    value = _get(obj, key, where)
+    if not isinstance(value, str):
+        raise _malformed(
+            f"{where}.{key}: expected a timestamp, got {type(value).__name__}"
+        )
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as err:
+        raise _malformed(
+            f"{where}.{key}: not an ISO 8601 timestamp: {value!r:.80}"
+        ) from err
+    if moment.year not in _YEARS:
+        raise _malformed(f"{where}.{key}: {value!r} is not a plausible time")
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _ids(obj: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """Return a list of device ids (absent means none)."""
+    value = obj.get(key, [])
+    if not isinstance(value, list):
+        raise _malformed(f"{where}.{key}: expected a list, got {type(value).__name__}")
+    return tuple(_device_id({"id": item}, "id", f"{where}.{key}") for item in value)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServerInfo:
     """What `GET /api/info` says about a server."""
@@ -92,6 +291,22 @@ class ServerInfo:
     name: str
     version: str
     protocol: int
+
+    @property
+    def supported(self) -> bool:
+        """Return whether the server speaks the protocol version of this library."""
+        return self.protocol == PROTOCOL_VERSION
+
+    @classmethod
+    def from_wire(cls, data: object) -> Self:
+        """Decode the answer of `GET /api/info`."""
+        obj = _object(data, "ServerInfo")
+        return cls(
+            server_id=_str(obj, "serverId", "ServerInfo"),
+            name=_str(obj, "name", "ServerInfo"),
+            version=_str(obj, "version", "ServerInfo"),
+            protocol=_int(obj, "protocol", "ServerInfo", 0, 2**31),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,6 +317,16 @@ class LoginResult:
     token: str = field(repr=False)
     user_id: str
     expires_at: datetime
+
+    @classmethod
+    def from_wire(cls, data: object) -> Self:
+        """Decode the answer of `POST /api/login`."""
+        obj = _object(data, "LoginResult")
+        return cls(
+            token=_str(obj, "token", "LoginResult"),
+            user_id=_str(obj, "userId", "LoginResult"),
+            expires_at=_datetime(obj, "expiresAt", "LoginResult"),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,6 +339,24 @@ class OvenState:
     status: OvenStatus
     door_open: bool
 
+    @classmethod
+    def from_wire(cls, data: object) -> Self:
+        """Decode the state of an oven compartment."""
+        obj = _object(data, "OvenState")
+        return cls(
+            current_temperature=_temperature(obj, "currentTemperature", "OvenState"),
+            target_temperature=_optional_int(
+                obj,
+                "targetTemperature",
+                "OvenState",
+                OVEN_SETPOINTS.minimum,
+                OVEN_SETPOINTS.maximum,
+            ),
+            mode=_enum(obj, "mode", "OvenState", OvenMode),
+            status=_enum(obj, "status", "OvenState", OvenStatus),
+            door_open=_bool(obj, "doorOpen", "OvenState"),
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FridgeState:
@@ -122,6 +365,25 @@ class FridgeState:
     current_temperature: float
     target_temperature: float
     door_open: bool
+
+    @classmethod
+    def from_wire(cls, data: object) -> Self:
+        """Decode the state of a fridge or freezer compartment."""
+        obj = _object(data, "FridgeState")
+        return cls(
+            current_temperature=_temperature(obj, "currentTemperature", "FridgeState"),
+            # Shown as a float by Home Assistant's number entities (4 -> 4.0).
+            target_temperature=float(
+                _int(
+                    obj,
+                    "targetTemperature",
+                    "FridgeState",
+                    FREEZER_SETPOINTS.minimum,
+                    FRIDGE_SETPOINTS.maximum,
+                )
+            ),
+            door_open=_bool(obj, "doorOpen", "FridgeState"),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,39 +396,103 @@ class DishwasherState:
     progress: int
     door_open: bool
 
+    @property
+    def program_active(self) -> bool:
+        """Return whether a program is under way (running or paused)."""
+        return self.status in (DishwasherStatus.RUNNING, DishwasherStatus.PAUSED)
+
+    @classmethod
+    def from_wire(cls, data: object) -> Self:
+        """Decode the state of a dishwasher."""
+        obj = _object(data, "DishwasherState")
+        return cls(
+            status=_enum(obj, "status", "DishwasherState", DishwasherStatus),
+            program=None
+            if obj.get("program") is None
+            else _enum(obj, "program", "DishwasherState", DishwasherProgram),
+            remaining_minutes=_int(
+                obj, "remainingMinutes", "DishwasherState", 0, _MAX_MINUTES
+            ),
+            progress=_int(obj, "progress", "DishwasherState", 0, 100),
+            door_open=_bool(obj, "doorOpen", "DishwasherState"),
+        )
+
 
 type ApplianceState = OvenState | FridgeState | DishwasherState
 
-STATE_TYPES: Final[Mapping[DeviceType, type[ApplianceState]]] = MappingProxyType(
-    {
-        DeviceType.OVEN: OvenState,
-        DeviceType.FRIDGE: FridgeState,
-        DeviceType.DISHWASHER: DishwasherState,
-    }
+STATE_TYPES: Final[Mapping[DeviceType, Callable[[object], ApplianceState]]] = (
+    MappingProxyType(
+        {
+            DeviceType.OVEN: OvenState.from_wire,
+            DeviceType.FRIDGE: FridgeState.from_wire,
+            DeviceType.DISHWASHER: DishwasherState.from_wire,
+        }
+    )
 )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Device:
-    """An appliance and the current state of each of its compartments."""
+class Appliance:
+    """What an appliance is: its identity and the names of its compartments (no state)."""
 
     id: str
     type: DeviceType
     name: str
     model: str
     firmware: str
+    # Compartment names for ovens and fridges; (None,) for a dishwasher.
+    compartments: tuple[str | None, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Device(Appliance):
+    """An appliance as the server lists it, with the state of each compartment at that moment.
+
+    Live state arrives as DeviceUpdate events; keep `appliance` and let the states go.
+    """
+
     # Compartment name -> state for ovens and fridges; {None: state} for a dishwasher.
     states: Mapping[str | None, ApplianceState]
 
     @property
-    def compartments(self) -> tuple[str | None, ...]:
-        """Return the compartment names (`(None,)` for a device without compartments)."""
-        return tuple(self.states)
+    def appliance(self) -> Appliance:
+        """Return the appliance without its states."""
+        return Appliance(
+            id=self.id,
+            type=self.type,
+            name=self.name,
+            model=self.model,
+            firmware=self.firmware,
+            compartments=self.compartments,
+        )
 
-    def with_state(self, compartment: str | None, state: ApplianceState) -> Device:
-        """Return a copy with the state of one compartment replaced."""
-        return replace(
-            self, states=MappingProxyType({**self.states, compartment: state})
+    @classmethod
+    def from_wire(cls, data: object) -> Self:
+        """Decode a Device object (`compartments` for ovens and fridges, `state` for dishwashers)."""
+        obj = _object(data, "Device")
+        device_type = _enum(obj, "type", "Device", DeviceType)
+        parse_state = STATE_TYPES[device_type]
+        states: dict[str | None, ApplianceState]
+        if "compartments" in obj:
+            compartments = _object(obj["compartments"], "Device.compartments")
+            states = {
+                _matching(
+                    {"name": name}, "name", "Device.compartments", _COMPARTMENT
+                ): (parse_state(state))
+                for name, state in compartments.items()
+            }
+        elif "state" in obj:
+            states = {None: parse_state(obj["state"])}
+        else:
+            raise _malformed("Device: neither 'compartments' nor 'state'")
+        return cls(
+            id=_device_id(obj, "id", "Device"),
+            type=device_type,
+            name=_str(obj, "name", "Device"),
+            model=_str(obj, "model", "Device"),
+            firmware=_str(obj, "firmware", "Device"),
+            compartments=tuple(states),
+            states=MappingProxyType(states),
         )
 
 
@@ -179,6 +505,15 @@ class Connected:
     # Random per server start; alert ids restart at 1 when it changes.
     boot_id: str
 
+    @classmethod
+    def from_wire(cls, obj: Mapping[str, Any]) -> Self:
+        """Decode a `connected` message."""
+        return cls(
+            user_id=_str(obj, "userId", "Connected"),
+            server_id=_str(obj, "serverId", "Connected"),
+            boot_id=_str(obj, "bootId", "Connected"),
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Subscribed:
@@ -187,6 +522,16 @@ class Subscribed:
     device_ids: tuple[str, ...]
     # The user's newest alert id of this boot (0: none yet); None from servers that predate it.
     last_alert_id: int | None = None
+
+    @classmethod
+    def from_wire(cls, obj: Mapping[str, Any]) -> Self:
+        """Decode a `subscribed` message."""
+        return cls(
+            device_ids=_ids(obj, "deviceIds", "Subscribed"),
+            last_alert_id=_optional_int(
+                obj, "lastAlertId", "Subscribed", 0, MAX_ALERT_ID
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -198,6 +543,18 @@ class DeviceUpdate:
     compartment: str | None
     state: ApplianceState
     ts: datetime
+
+    @classmethod
+    def from_wire(cls, obj: Mapping[str, Any]) -> Self:
+        """Decode a `device_update`; the state's shape depends on `deviceType`."""
+        device_type = _enum(obj, "deviceType", "DeviceUpdate", DeviceType)
+        return cls(
+            device_id=_device_id(obj, "deviceId", "DeviceUpdate"),
+            device_type=device_type,
+            compartment=_compartment(obj, "DeviceUpdate"),
+            state=STATE_TYPES[device_type](_get(obj, "state", "DeviceUpdate")),
+            ts=_datetime(obj, "ts", "DeviceUpdate"),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -213,6 +570,19 @@ class Alert:
     message: str
     ts: datetime
 
+    @classmethod
+    def from_wire(cls, obj: Mapping[str, Any]) -> Self:
+        """Decode an `alert` message."""
+        return cls(
+            id=_int(obj, "id", "Alert", 1, MAX_ALERT_ID),
+            device_id=_device_id(obj, "deviceId", "Alert"),
+            device_type=_enum(obj, "deviceType", "Alert", DeviceType),
+            compartment=_compartment(obj, "Alert"),
+            alert_type=_matching(obj, "alertType", "Alert", _COMPARTMENT),
+            message=_str(obj, "message", "Alert"),
+            ts=_datetime(obj, "ts", "Alert"),
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceAdded:
@@ -220,12 +590,22 @@ class DeviceAdded:
 
     device: Device
 
+    @classmethod
+    def from_wire(cls, obj: Mapping[str, Any]) -> Self:
+        """Decode a `device_added` message."""
+        return cls(device=Device.from_wire(obj.get("device")))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceRemoved:
     """A device left the user's kitchen (`device_removed`)."""
 
     device_id: str
+
+    @classmethod
+    def from_wire(cls, obj: Mapping[str, Any]) -> Self:
+        """Decode a `device_removed` message."""
+        return cls(device_id=_device_id(obj, "deviceId", "DeviceRemoved"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,6 +615,15 @@ class ServerError:
     code: str
     message: str
     device_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def from_wire(cls, obj: Mapping[str, Any]) -> Self:
+        """Decode an `error` message."""
+        return cls(
+            code=_str(obj, "code", "ServerError"),
+            message=_str(obj, "message", "ServerError"),
+            device_ids=_ids(obj, "deviceIds", "ServerError"),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -258,9 +647,9 @@ type Event = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ConnectionStats:
-    """Counters and timestamps of a connection manager, for diagnostics."""
+    """Counters and timestamps of a connection manager, for diagnostics (a copy: changing it changes nothing)."""
 
     reconnects: int = 0
     messages: int = 0
@@ -286,123 +675,11 @@ class AlertCursor:
         if (
             isinstance(self.last_alert_id, bool)
             or not isinstance(self.last_alert_id, int)
-            or self.last_alert_id < 0
+            or not 0 <= self.last_alert_id <= MAX_ALERT_ID
         ):
             raise ValueError(
-                f"last_alert_id must be a non-negative integer, not {self.last_alert_id!r}"
+                f"last_alert_id must be an integer from 0 to 2**63-1, not {self.last_alert_id!r}"
             )
-
-
-# The single mapping of Python field names to wire names; a field not listed is spelled the same.
-WIRE_NAMES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "alert_type": "alertType",
-        "boot_id": "bootId",
-        "current_temperature": "currentTemperature",
-        "device_id": "deviceId",
-        "device_ids": "deviceIds",
-        "device_type": "deviceType",
-        "door_open": "doorOpen",
-        "expires_at": "expiresAt",
-        "last_alert_id": "lastAlertId",
-        "remaining_minutes": "remainingMinutes",
-        "server_id": "serverId",
-        "target_temperature": "targetTemperature",
-        "user_id": "userId",
-    }
-)
-
-
-def _malformed(message: str) -> SmartKitchenResponseError:
-    """Build the error for data that does not follow the protocol."""
-    return SmartKitchenResponseError(message)
-
-
-@cache
-def _field_types(cls: type[DataclassInstance]) -> dict[str, Any]:
-    """Return the resolved annotations of a model (computed once per class)."""
-    return get_type_hints(cls)
-
-
-# Held in a tuple on purpose: freezegun swaps every module-level reference to `datetime` for its fake
-# class while time is frozen, but leaves containers alone. Checking against the real class with
-# issubclass() then matches the annotation whether it resolved to the real or the fake class.
-_TIMESTAMP_TYPES: Final = (datetime,)
-
-
-def _convert(value: object, target: Any, where: str) -> Any:
-    """Check one wire value against a model annotation and convert it."""
-    if get_origin(target) is UnionType:
-        # Only optional values (`X | None`) occur in the protocol.
-        if value is None and NoneType in get_args(target):
-            return None
-        (inner,) = (arg for arg in get_args(target) if arg is not NoneType)
-        return _convert(value, inner, where)
-    if get_origin(target) is tuple:
-        if not isinstance(value, list):
-            raise _malformed(f"{where}: expected a list, got {type(value).__name__}")
-        return tuple(_convert(item, get_args(target)[0], where) for item in value)
-    if target is bool:
-        if isinstance(value, bool):
-            return value
-    elif target is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-    elif target is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    elif target is str:
-        if isinstance(value, str):
-            return value
-    elif isinstance(target, type) and issubclass(target, _TIMESTAMP_TYPES):
-        if isinstance(value, str):
-            return _parse_datetime(value, where)
-    elif isinstance(target, type) and issubclass(target, StrEnum):
-        if isinstance(value, str) and value in target:
-            return target(value)
-        raise _malformed(f"{where}: unknown value {value!r}")
-    else:
-        raise TypeError(f"No wire conversion for {target!r}")
-    raise _malformed(f"{where}: expected {target.__name__}, got {type(value).__name__}")
-
-
-def _parse_datetime(value: str, where: str) -> datetime:
-    """Parse an ISO 8601 timestamp; the protocol sends UTC, so a naive one is taken as UTC."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as err:
-        raise _malformed(f"{where}: not an ISO 8601 timestamp: {value!r}") from err
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
-def _object(data: object, where: str) -> Mapping[str, Any]:
-    """Return `data` if it is a JSON object, else raise."""
-    if not isinstance(data, dict):
-        raise _malformed(f"{where}: expected an object, got {type(data).__name__}")
-    return data
-
-
-def _decode[T: DataclassInstance](cls: type[T], data: object, /, **known: Any) -> T:
-    """Build a model from a wire object; fields passed in `known` are already converted."""
-    obj = _object(data, cls.__name__)
-    types = _field_types(cls)
-    values = dict(known)
-    for model_field in fields(cls):
-        if model_field.name in values:
-            continue
-        key = WIRE_NAMES.get(model_field.name, model_field.name)
-        if key not in obj:
-            if model_field.default is not MISSING:
-                continue
-            raise _malformed(f"{cls.__name__}: missing {key!r}")
-        values[model_field.name] = _convert(
-            obj[key], types[model_field.name], f"{cls.__name__}.{key}"
-        )
-    return cls(**values)
 
 
 def loads(data: str | bytes) -> Any:
@@ -418,41 +695,8 @@ def dumps(data: object) -> bytes:
     return orjson.dumps(data)
 
 
-def parse_server_info(data: object) -> ServerInfo:
-    """Parse the answer of `GET /api/info`."""
-    return _decode(ServerInfo, data)
-
-
-def parse_login(data: object) -> LoginResult:
-    """Parse the answer of `POST /api/login`."""
-    return _decode(LoginResult, data)
-
-
-def _parse_state(device_type: DeviceType, data: object) -> ApplianceState:
-    """Parse the state of one compartment of a device of the given type."""
-    return _decode(STATE_TYPES[device_type], data)
-
-
-def parse_device(data: object) -> Device:
-    """Parse a Device object (`compartments` for ovens and fridges, `state` for dishwashers)."""
-    obj = _object(data, "Device")
-    device_type: DeviceType = _convert(obj.get("type"), DeviceType, "Device.type")
-    states: dict[str | None, ApplianceState]
-    if "compartments" in obj:
-        compartments = _object(obj["compartments"], "Device.compartments")
-        states = {
-            name: _parse_state(device_type, state)
-            for name, state in compartments.items()
-        }
-    elif "state" in obj:
-        states = {None: _parse_state(device_type, obj["state"])}
-    else:
-        raise _malformed("Device: neither 'compartments' nor 'state'")
-    return _decode(Device, obj, type=device_type, states=MappingProxyType(states))
-
-
 def parse_devices(data: object) -> list[Device]:
-    """Parse the answer of `GET /api/devices`, skipping device types this library does not know."""
+    """Decode the answer of `GET /api/devices`, skipping device types this library does not know."""
     items = _object(data, "devices answer").get("devices")
     if not isinstance(items, list):
         raise _malformed("devices answer: 'devices' is not a list")
@@ -463,35 +707,20 @@ def parse_devices(data: object) -> list[Device]:
             # A newer server may know appliances this client cannot represent.
             _LOGGER.debug("Skipping device of unknown type %r", device_type)
             continue
-        devices.append(parse_device(item))
+        devices.append(Device.from_wire(item))
     return devices
 
 
-def _parse_device_update(obj: Mapping[str, Any]) -> DeviceUpdate:
-    """Parse a `device_update` message; the state's shape depends on `deviceType`."""
-    device_type: DeviceType = _convert(
-        obj.get("deviceType"), DeviceType, "DeviceUpdate.deviceType"
-    )
-    return _decode(
-        DeviceUpdate,
-        obj,
-        device_type=device_type,
-        state=_parse_state(device_type, obj.get("state")),
-    )
-
-
-_MESSAGE_PARSERS: Final[Mapping[str, Callable[[Mapping[str, Any]], Event]]] = (
+_MESSAGE_TYPES: Final[Mapping[str, Callable[[Mapping[str, Any]], Event]]] = (
     MappingProxyType(
         {
-            "connected": lambda obj: _decode(Connected, obj),
-            "subscribed": lambda obj: _decode(Subscribed, obj),
-            "device_update": _parse_device_update,
-            "alert": lambda obj: _decode(Alert, obj),
-            "device_added": lambda obj: _decode(
-                DeviceAdded, obj, device=parse_device(obj.get("device"))
-            ),
-            "device_removed": lambda obj: _decode(DeviceRemoved, obj),
-            "error": lambda obj: _decode(ServerError, obj),
+            "connected": Connected.from_wire,
+            "subscribed": Subscribed.from_wire,
+            "device_update": DeviceUpdate.from_wire,
+            "alert": Alert.from_wire,
+            "device_added": DeviceAdded.from_wire,
+            "device_removed": DeviceRemoved.from_wire,
+            "error": ServerError.from_wire,
         }
     )
 )
@@ -503,12 +732,6 @@ def parse_message(data: str | bytes) -> Event | None:
     message_type = obj.get("type")
     if not isinstance(message_type, str):
         raise _malformed("message: 'type' is missing or not a string")
-    if (parser := _MESSAGE_PARSERS.get(message_type)) is None:
+    if (decode := _MESSAGE_TYPES.get(message_type)) is None:
         return None
-    event: Event = parser(obj)
-    return event
-
-
-def encode(**values: object) -> bytes:
-    """Serialize a request body or client message, spelling field names as on the wire."""
-    return dumps({WIRE_NAMES.get(name, name): value for name, value in values.items()})
+    return decode(obj)
