@@ -76,10 +76,12 @@ class SmartKitchenNumberEntity(SmartKitchenCompartmentEntity, NumberEntity):
     ) -> None:
         """Describe the setting with the range the library says the compartment accepts."""
         super().__init__(coordinator, appliance, compartment, description)
-        if limits := setpoint_range(appliance.type, compartment):
-            self._attr_native_min_value = limits.minimum
-            self._attr_native_max_value = limits.maximum
-            self._attr_native_step = limits.step
+        limits = setpoint_range(appliance.type, compartment)
+        # exists_fn lets only compartments with a setpoint range get this entity.
+        assert limits is not None
+        self._attr_native_min_value = limits.minimum
+        self._attr_native_max_value = limits.maximum
+        self._attr_native_step = limits.step
 
     @property
     @override
