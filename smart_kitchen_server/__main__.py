@@ -102,11 +102,12 @@ async def serve(
 ) -> None:
     """Run a server until SIGINT/SIGTERM (or until `stop` is set)."""
     stop = stop or asyncio.Event()
+    # Built first: a state file that cannot be read raises ConfigError before any handler is set.
+    server = SmartKitchenServer(config)
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for signum in signals:
         loop.add_signal_handler(signum, stop.set)
-    server = SmartKitchenServer(config)
     try:
         bound = await server.start(host, port)
         async with AsyncExitStack() as stack:

@@ -280,8 +280,10 @@ async def test_oven_target_needs_a_mode(command: Command) -> None:
         (
             {"command": "start", "args": {}},
             "invalid_command",
-            "unknown command 'start' for a oven; one of set_target_temperature, set_mode, "
-            "turn_off, set_timer, cancel_timer",
+            (
+                "unknown command 'start' for a oven; one of set_target_temperature, "
+                "set_mode, turn_off, set_timer, cancel_timer"
+            ),
         ),
     ],
 )
@@ -726,8 +728,10 @@ async def test_dishwasher_door(command: Command, door: Door) -> None:
         ),
         (
             {"command": "set_target_temperature"},
-            "unknown command 'set_target_temperature' for a dishwasher; "
-            "one of start, pause, resume, cancel, select_program",
+            (
+                "unknown command 'set_target_temperature' for a dishwasher; "
+                "one of start, pause, resume, cancel, select_program"
+            ),
         ),
     ],
 )
