@@ -1,6 +1,8 @@
 """Protocol additions: selected program, delayed start, super-cool/super-freeze and oven cook timers."""
 
 from collections.abc import Awaitable, Callable
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -695,3 +697,20 @@ async def test_timer_errors(
 
     assert status == 400
     assert body["error"] == {"code": code, "message": message}
+
+
+async def test_documented_devices_are_what_the_server_sends(
+    http: Any, auth: dict[str, str]
+) -> None:
+    """The oven and dishwasher examples in docs/protocol.md are the demo's real Device objects."""
+    doc = (Path(__file__).parents[2] / "docs" / "protocol.md").read_text()
+    section = doc.split("A Device object:", 1)[1]
+    examples = [
+        json.loads(block.split("```", 1)[0])
+        for block in section.split("```json\n")[1:3]
+    ]
+
+    response = await http.get("/api/devices", headers=auth)
+
+    devices = {device["id"]: device for device in (await response.json())["devices"]}
+    assert examples == [devices["oven-1"], devices["dishwasher-1"]]
