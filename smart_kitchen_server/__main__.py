@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack
 from dataclasses import replace
 import getpass
 import logging
+from pathlib import Path
 import signal
 import sys
 
@@ -57,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="YAML or JSON config file (default: the embedded demo)",
     )
     parser.add_argument(
+        "--state-file",
+        metavar="FILE",
+        help="JSON file keeping the energy and water counters across restarts "
+        "(default: the config file's state_file, or none)",
+    )
+    parser.add_argument(
         "--advertise",
         action="store_true",
         help="announce _smartkitchen._tcp.local. with zeroconf (multicast)",
@@ -69,8 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_config(config_file: str | None, tick: float | None) -> ServerConfig:
-    """Return the config to serve: the file's or the demo, with --tick applied."""
+def load_config(
+    config_file: str | None, tick: float | None, state_file: str | None = None
+) -> ServerConfig:
+    """Return the config to serve: the file's or the demo, with --tick and --state-file applied."""
     config = (
         ServerConfig.demo()
         if config_file is None
@@ -78,6 +87,8 @@ def load_config(config_file: str | None, tick: float | None) -> ServerConfig:
     )
     if tick is not None:
         config = replace(config, tick=tick)
+    if state_file is not None:
+        config = replace(config, state_file=Path(state_file))
     return config
 
 
@@ -91,11 +102,12 @@ async def serve(
 ) -> None:
     """Run a server until SIGINT/SIGTERM (or until `stop` is set)."""
     stop = stop or asyncio.Event()
+    # Built first: a state file that cannot be read raises ConfigError before any handler is set.
+    server = SmartKitchenServer(config)
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for signum in signals:
         loop.add_signal_handler(signum, stop.set)
-    server = SmartKitchenServer(config)
     try:
         bound = await server.start(host, port)
         async with AsyncExitStack() as stack:
@@ -140,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        config = load_config(args.config, args.tick)
+        config = load_config(args.config, args.tick, args.state_file)
     except ConfigError as err:
         sys.stderr.write(f"error: {err}\n")
         return 2
@@ -150,6 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 config, host=args.host, port=args.port, advertise_service=args.advertise
             )
         )
+    except ConfigError as err:
+        # A state file that cannot be read is only found when the server is built.
+        sys.stderr.write(f"error: {err}\n")
+        return 2
     except OSError as err:
         sys.stderr.write(
             f"error: cannot serve on {args.host}:{args.port}: {err.strerror or err}\n"

@@ -8,6 +8,7 @@ A config file (YAML, or JSON when the name ends in `.json`) looks like this; eve
     tick: 2.0                      # seconds per simulation tick
     door_alert_ticks: 15           # ticks a fridge door may stay open before `door_open`
     token_lifetime: 86400          # seconds a login token lives
+    state_file: kitchen-state.json # keeps energy/water counters across restarts (relative to this file)
     users:
       - username: demo
         password_hash: "scrypt$32768$8$1$..."   # from `python -m smart_kitchen_server hash-password`
@@ -20,10 +21,17 @@ A config file (YAML, or JSON when the name ends in `.json`) looks like this; eve
         model: SK-DO900            # default per type
         firmware: 3.2.1            # default per type
         compartments: [upper, lower]   # ovens only; default [main]
+        energy_wh: 48210.0         # lifetime counter to start from; default 0
+      - id: dishwasher-1
+        type: dishwasher
+        name: Dishwasher
+        owner: demo
+        water_liters: 1064.0       # dishwashers only; default 0
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+import math
 from pathlib import Path
 import re
 from typing import Any, Self
@@ -89,9 +97,12 @@ class DeviceConfig:
     model: str = ""
     firmware: str = ""
     compartments: tuple[str, ...] = ()
+    # Lifetime counters to start from when no state file has newer ones; water only for dishwashers.
+    energy_wh: float = 0.0
+    water_liters: float = 0.0
 
     def __post_init__(self) -> None:
-        """Fill per-type defaults and check the compartments."""
+        """Fill per-type defaults and check the compartments and counters."""
         if not DEVICE_ID_PATTERN.match(self.id):
             raise ConfigError(
                 f"device id {self.id!r} must match {DEVICE_ID_PATTERN.pattern}"
@@ -102,6 +113,16 @@ class DeviceConfig:
         object.__setattr__(self, "model", self.model or model)
         object.__setattr__(self, "firmware", self.firmware or firmware)
         object.__setattr__(self, "compartments", self._compartments())
+        for key in ("energy_wh", "water_liters"):
+            value = getattr(self, key)
+            if not (math.isfinite(value) and value >= 0):
+                raise ConfigError(
+                    f"device {self.id}: {key} must be a number of at least 0"
+                )
+        if self.water_liters and self.type is not DeviceType.DISHWASHER:
+            raise ConfigError(
+                f"device {self.id}: only dishwashers have a water_liters counter"
+            )
 
     def _compartments(self) -> tuple[str, ...]:
         """Return the compartments this device type has."""
@@ -140,6 +161,9 @@ class ServerConfig:
     tick: float | None = DEFAULT_TICK
     door_alert_ticks: int = DEFAULT_DOOR_ALERT_TICKS
     token_lifetime: float = DEFAULT_TOKEN_LIFETIME
+    # JSON file that keeps the lifetime energy/water counters across restarts; None: start from the
+    # configured counters on every boot.
+    state_file: Path | None = None
 
     def __post_init__(self) -> None:
         """Check the settings and that every reference resolves."""
@@ -151,6 +175,8 @@ class ServerConfig:
             raise ConfigError("door_alert_ticks must be at least 1")
         if not self.token_lifetime > 0:
             raise ConfigError("token_lifetime must be a positive number of seconds")
+        if self.state_file is not None and not self.state_file.name:
+            raise ConfigError("state_file must name a file")
         usernames = [user.username for user in self.users]
         if len(set(usernames)) != len(usernames):
             raise ConfigError("usernames must be unique")
@@ -184,6 +210,7 @@ class ServerConfig:
                     model="SK-DO900",
                     firmware="3.2.1",
                     compartments=("upper", "lower"),
+                    energy_wh=48210.0,
                 ),
                 DeviceConfig(
                     id="fridge-1",
@@ -192,6 +219,7 @@ class ServerConfig:
                     owner="demo",
                     model="SK-FF540",
                     firmware="1.8.0",
+                    energy_wh=312400.0,
                 ),
                 DeviceConfig(
                     id="dishwasher-1",
@@ -200,6 +228,8 @@ class ServerConfig:
                     owner="demo",
                     model="SK-DW60",
                     firmware="5.0.2",
+                    energy_wh=95200.0,
+                    water_liters=1064.0,
                 ),
                 DeviceConfig(
                     id="fridge-2",
@@ -208,13 +238,17 @@ class ServerConfig:
                     owner="alice",
                     model="SK-FF300",
                     firmware="1.6.4",
+                    energy_wh=180500.0,
                 ),
             ),
         )
 
     @classmethod
     def from_file(cls, path: str | Path) -> Self:
-        """Load a YAML or JSON config file (JSON when the name ends in `.json`)."""
+        """Load a YAML or JSON config file (JSON when the name ends in `.json`).
+
+        A relative `state_file` is taken relative to the config file's directory.
+        """
         path = Path(path)
         try:
             text = path.read_bytes()
@@ -228,7 +262,10 @@ class ServerConfig:
             raise ConfigError(
                 f"{path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {err}"
             ) from err
-        return cls.from_dict(data)
+        config = cls.from_dict(data)
+        if config.state_file is not None and not config.state_file.is_absolute():
+            config = replace(config, state_file=path.parent / config.state_file)
+        return config
 
     @classmethod
     def from_dict(cls, data: object) -> Self:
@@ -242,6 +279,7 @@ class ServerConfig:
                 "tick",
                 "door_alert_ticks",
                 "token_lifetime",
+                "state_file",
                 "users",
                 "devices",
             },
@@ -255,6 +293,8 @@ class ServerConfig:
         for key in ("tick", "token_lifetime"):
             if key in top:
                 options[key] = _number(top[key], key)
+        if "state_file" in top:
+            options["state_file"] = Path(_string(top["state_file"], "state_file"))
         if "door_alert_ticks" in top:
             options["door_alert_ticks"] = _integer(
                 top["door_alert_ticks"], "door_alert_ticks"
@@ -286,7 +326,17 @@ def _device(data: object, where: str) -> DeviceConfig:
     item = _mapping(data, where)
     _no_unknown_keys(
         item,
-        {"id", "type", "name", "owner", "model", "firmware", "compartments"},
+        {
+            "id",
+            "type",
+            "name",
+            "owner",
+            "model",
+            "firmware",
+            "compartments",
+            "energy_wh",
+            "water_liters",
+        },
         where,
     )
     type_name = _string(item.get("type"), f"{where}.type")
@@ -310,6 +360,8 @@ def _device(data: object, where: str) -> DeviceConfig:
         model=_string(item.get("model", ""), f"{where}.model"),
         firmware=_string(item.get("firmware", ""), f"{where}.firmware"),
         compartments=compartments,
+        energy_wh=_number(item.get("energy_wh", 0.0), f"{where}.energy_wh"),
+        water_liters=_number(item.get("water_liters", 0.0), f"{where}.water_liters"),
     )
 
 

@@ -12,7 +12,13 @@ from aiohttp import WSMsgType, web
 from . import messages
 from .auth import Session
 from .const import ALERT_BUFFER_SIZE, MAX_PENDING_MESSAGES
-from .simulation import AlertRaised, DeviceAdded, SimulationEvent, StateChanged
+from .simulation import (
+    AlertRaised,
+    DeviceAdded,
+    SimulationEvent,
+    StateChanged,
+    StatusChanged,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -51,6 +57,8 @@ class Connection:
         self.session = session
         self.transport = transport
         self.subscriptions: set[str] = set()
+        # Whether the client asked for device_status messages (`"deviceStatus": true` in subscribe).
+        self.device_status = False
         # Loop time of the last frame received, and the keepalive pings sent since then: the
         # keepalive drops a connection once MISSED_HEARTBEATS pings in a row got no frame back.
         self.last_seen = now
@@ -249,6 +257,16 @@ class Hub:
                 )
                 for connection in subscribers:
                     connection.send(payload)
+        elif isinstance(event, StatusChanged):
+            # Serialized only if somebody asked for it: old clients never do.
+            if listeners := [
+                connection
+                for connection in self._subscribers.get(event.device.id, ())
+                if connection.device_status
+            ]:
+                payload = messages.encode(messages.device_status(event.device, now))
+                for connection in listeners:
+                    connection.send(payload)
         elif isinstance(event, AlertRaised):
             device = event.device
             payload = self._alerts.setdefault(device.owner, AlertLog()).add(
@@ -260,7 +278,7 @@ class Hub:
                         compartment=event.compartment,
                         alert_type=event.alert_type,
                         message=event.message,
-                        ts=now,
+                        ts=event.ts,
                     )
                 ),
             )

@@ -6,7 +6,14 @@ from typing import Any
 import orjson
 
 from .const import PROTOCOL_VERSION
-from .models import AlertType, Compartment, Device, isoformat, state_to_wire
+from .models import (
+    AlertType,
+    Compartment,
+    Device,
+    isoformat,
+    state_to_wire,
+    status_to_wire,
+)
 
 
 def encode(message: dict[str, Any]) -> bytes:
@@ -36,13 +43,24 @@ def unsubscribed(device_ids: list[str]) -> dict[str, Any]:
 
 
 def device_update(device: Device, part: Compartment, ts: datetime) -> dict[str, Any]:
-    """Carry the full state of one compartment (or of a dishwasher)."""
+    """Carry the full state of one compartment (or of a dishwasher), as clients know it."""
     return {
         "type": "device_update",
         "deviceId": device.id,
         "deviceType": device.type,
         "compartment": part.name,
-        "state": state_to_wire(part.state),
+        "state": state_to_wire(part.reported),
+        "ts": isoformat(ts),
+    }
+
+
+def device_status(device: Device, ts: datetime) -> dict[str, Any]:
+    """Carry an appliance's status: whether it is online, and its lifetime counters."""
+    return {
+        "type": "device_status",
+        "deviceId": device.id,
+        "deviceType": device.type,
+        "status": status_to_wire(device.reported_status),
         "ts": isoformat(ts),
     }
 

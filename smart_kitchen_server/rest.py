@@ -100,6 +100,7 @@ class RestApi:
             web.post("/api/devices/{device_id}/commands", self.command),
             web.post("/api/simulation/devices", self.add_device),
             web.post("/api/simulation/devices/{device_id}/door", self.door),
+            web.post("/api/simulation/devices/{device_id}/online", self.online),
             web.delete("/api/simulation/devices/{device_id}", self.remove_device),
         ]
 
@@ -212,6 +213,23 @@ class RestApi:
         if not isinstance(door_open, bool):
             raise bad_request("open must be true or false")
         self._context.simulation.set_door(device, compartment, door_open)
+        return json_response(device.to_wire())
+
+    async def online(self, request: web.Request) -> web.Response:
+        """Take one of the caller's appliances off the network, or bring it back."""
+        session, device = self._owned_device(request)
+        body = await _json_object(request)
+        online = body.get("online")
+        if not isinstance(online, bool):
+            raise bad_request("online must be true or false")
+        if online != device.online:
+            _LOGGER.info(
+                "%s %s %s",
+                session.username,
+                "brought" if online else "took",
+                f"{device.id} online" if online else f"{device.id} offline",
+            )
+        self._context.simulation.set_online(device, online)
         return json_response(device.to_wire())
 
     async def add_device(self, request: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ from .context import ServerContext
 from .hub import Hub
 from .rest import RestApi, error_middleware
 from .simulation import Simulation
+from .state_file import CounterStore
 from .websocket import WebSocketEndpoint
 
 _LOGGER = logging.getLogger(__name__)
@@ -53,6 +54,13 @@ class SmartKitchenServer:
         self.heartbeat = heartbeat
         clock = clock or _utcnow
         hub = Hub(clock)
+        simulation = Simulation(config, hub.publish, clock)
+        # Reads the state file now, so a damaged one stops the server before it serves anything.
+        self._counters = (
+            None
+            if config.state_file is None
+            else CounterStore(config.state_file, simulation, clock)
+        )
         self._context = ServerContext(
             config=config,
             # A new id per start-up tells clients that sessions and alert ids were reset.
@@ -60,7 +68,7 @@ class SmartKitchenServer:
             clock=clock,
             sessions=SessionStore(clock, config.token_lifetime),
             throttle=LoginThrottle(clock),
-            simulation=Simulation(config, hub.publish),
+            simulation=simulation,
             hub=hub,
             users={user.username: user for user in config.users},
         )
@@ -161,7 +169,13 @@ class SmartKitchenServer:
     async def tick(self, n: int = 1) -> None:
         """Advance the simulation n ticks now; the resulting messages are queued before this returns."""
         for _ in range(n):
-            self._context.simulation.step()
+            self._step()
+
+    def _step(self) -> None:
+        """Advance the simulation one tick, and save its counters when that is due."""
+        self._context.simulation.step()
+        if self._counters is not None:
+            self._counters.save_if_due()
 
     async def _tick_loop(self, interval: float) -> None:
         """Step the simulation every `interval` seconds."""
@@ -171,7 +185,7 @@ class SmartKitchenServer:
             # Aim at a fixed schedule, but skip ticks rather than burst after the loop was busy.
             deadline = max(deadline + interval, loop.time())
             await asyncio.sleep(deadline - loop.time())
-            self._context.simulation.step()
+            self._step()
 
     async def _keepalive_loop(self) -> None:
         """Ping every connection each heartbeat and drop those that stopped answering."""
@@ -216,6 +230,8 @@ class SmartKitchenServer:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._counters is not None:
+            self._counters.save()
         for connection in list(self._context.hub.connections):
             connection.close(CLOSE_GOING_AWAY, "Server shutting down")
         await self._wait_for_websockets()

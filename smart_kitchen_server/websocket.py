@@ -156,6 +156,9 @@ class WebSocketEndpoint:
             or last_alert_id < 0
         ):
             raise BadMessage("lastAlertId must be a non-negative integer or null")
+        device_status = message.get("deviceStatus")
+        if device_status is not None and not isinstance(device_status, bool):
+            raise BadMessage("deviceStatus must be true, false or null")
         devices = self._context.simulation.devices
         accepted = [
             i
@@ -171,6 +174,7 @@ class WebSocketEndpoint:
                     device_ids=refused,
                 )
             )
+        connection.device_status = bool(device_status)
         self._context.hub.set_subscriptions(connection, accepted)
         # Everything below is queued without awaiting, so no live update can slip in between.
         connection.send_message(
@@ -183,6 +187,8 @@ class WebSocketEndpoint:
             device = devices[device_id]
             for part in device.compartments.values():
                 connection.send_message(messages.device_update(device, part, now))
+            if connection.device_status:
+                connection.send_message(messages.device_status(device, now))
         if last_alert_id is not None:
             for payload in self._context.hub.alerts_since(
                 connection.user_id, last_alert_id, set(accepted)

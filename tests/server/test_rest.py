@@ -176,6 +176,7 @@ async def test_devices_lists_only_own_devices(
         ("POST", "/api/devices/oven-1/commands"),
         ("POST", "/api/simulation/devices"),
         ("POST", "/api/simulation/devices/oven-1/door"),
+        ("POST", "/api/simulation/devices/oven-1/online"),
         ("DELETE", "/api/simulation/devices/oven-1"),
     ],
 )

@@ -81,6 +81,7 @@ async def test_oven_preheats_to_ready(
         "mode": "bake",
         "status": "preheating",
         "doorOpen": False,
+        "timerRemainingMinutes": None,
     }
     assert (await client.receive())["state"]["status"] == "preheating"
 
@@ -169,6 +170,7 @@ async def test_oven_turn_off_cools_down(
         "mode": "off",
         "status": "cooling",
         "doorOpen": False,
+        "timerRemainingMinutes": None,
     }
     await server.tick(14)  # 2 °C per tick: 23 °C
     assert upper((await devices())["oven-1"])["status"] == "cooling"
@@ -278,7 +280,10 @@ async def test_oven_target_needs_a_mode(command: Command) -> None:
         (
             {"command": "start", "args": {}},
             "invalid_command",
-            "unknown command 'start' for a oven; one of set_target_temperature, set_mode, turn_off",
+            (
+                "unknown command 'start' for a oven; one of set_target_temperature, "
+                "set_mode, turn_off, set_timer, cancel_timer"
+            ),
         ),
     ],
 )
@@ -550,6 +555,10 @@ async def test_dishwasher_runs_to_finished(
         "remainingMinutes": 30,
         "progress": 0,
         "doorOpen": False,
+        "selectedProgram": "quick",
+        "startsAt": None,
+        "programEnergyWh": 0.0,
+        "programWaterLiters": 0.0,
     }
     await client.receive()
 
@@ -568,6 +577,10 @@ async def test_dishwasher_runs_to_finished(
         "remainingMinutes": 0,
         "progress": 100,
         "doorOpen": False,
+        "selectedProgram": "quick",
+        "startsAt": None,
+        "programEnergyWh": 600.0,
+        "programWaterLiters": 9.0,
     }
     assert received[-1]["alertType"] == "program_finished"
     await client.barrier()
@@ -613,6 +626,10 @@ async def test_dishwasher_pause_resume_cancel(
         "remainingMinutes": 0,
         "progress": 0,
         "doorOpen": False,
+        "selectedProgram": "normal",
+        "startsAt": None,
+        "programEnergyWh": None,
+        "programWaterLiters": None,
     }
 
 
@@ -702,7 +719,7 @@ async def test_dishwasher_door(command: Command, door: Door) -> None:
             "args.program must be one of eco, normal, intensive, quick",
         ),
         (
-            {"command": "start"},
+            {"command": "start", "args": {"program": 3}},
             "args.program must be one of eco, normal, intensive, quick",
         ),
         (
@@ -711,7 +728,10 @@ async def test_dishwasher_door(command: Command, door: Door) -> None:
         ),
         (
             {"command": "set_target_temperature"},
-            "unknown command 'set_target_temperature' for a dishwasher; one of start, pause, resume, cancel",
+            (
+                "unknown command 'set_target_temperature' for a dishwasher; "
+                "one of start, pause, resume, cancel, select_program"
+            ),
         ),
     ],
 )

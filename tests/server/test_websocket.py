@@ -96,16 +96,19 @@ async def test_subscribe_snapshot(client: WsClient) -> None:
         "mode": "off",
         "status": "off",
         "doorOpen": False,
+        "timerRemainingMinutes": None,
     }
     assert updates[2]["state"] == {
         "currentTemperature": 4.0,
         "targetTemperature": 4,
         "doorOpen": False,
+        "superMode": False,
     }
     assert updates[3]["state"] == {
         "currentTemperature": -18.0,
         "targetTemperature": -18,
         "doorOpen": False,
+        "superMode": False,
     }
     assert updates[4]["state"] == {
         "status": "idle",
@@ -113,6 +116,10 @@ async def test_subscribe_snapshot(client: WsClient) -> None:
         "remainingMinutes": 0,
         "progress": 0,
         "doorOpen": False,
+        "selectedProgram": "eco",
+        "startsAt": None,
+        "programEnergyWh": None,
+        "programWaterLiters": None,
     }
     await client.barrier()
 
