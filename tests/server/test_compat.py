@@ -10,11 +10,11 @@ from custom_components.smart_kitchen.api import (
     DeviceUpdate,
     DishwasherStatus,
     Event,
-    SmartKitchenClient,
     SmartKitchenCommandError,
     SmartKitchenConnection,
 )
 from smart_kitchen_server import SmartKitchenServer
+from tests.kitchen import Kitchen
 
 from .conftest import TIMEOUT, FakeClock
 
@@ -49,7 +49,7 @@ async def test_todays_client_parses_every_addition(
     server: SmartKitchenServer, clock: FakeClock
 ) -> None:
     """Scheduled starts, timers, super modes, the status object, offline appliances and new alerts."""
-    async with SmartKitchenClient(server.url) as client:
+    async with Kitchen(server.url) as client:
         await client.login("demo", "demo")
         await client.send_command(
             "oven-1", "set_mode", compartment="upper", mode="bake"
@@ -73,13 +73,8 @@ async def test_todays_client_parses_every_addition(
         assert (err.value.code, err.value.status) == ("device_offline", 409)
 
         recorder = Recorder()
-        connection = SmartKitchenConnection(
-            client,
-            "demo",
-            "demo",
-            on_event=recorder,
-            device_ids=("oven-1", "fridge-1", "dishwasher-1"),
-        )
+        # Following the account: the connection loads the appliance list itself.
+        connection = SmartKitchenConnection(client, on_event=recorder)
         task = asyncio.create_task(connection.run())
         try:
             await recorder.wait_until(lambda events: len(updates(events)) == 5)
