@@ -33,6 +33,7 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenResponseError,
 )
 from smart_kitchen_server import SmartKitchenServer
+from tests.kitchen import Kitchen
 
 from .conftest import DISHWASHER_IDLE, free_port
 
@@ -123,7 +124,7 @@ async def test_login_throttled(client: SmartKitchenClient) -> None:
 
 
 async def test_get_devices_only_returns_own_devices(
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     client: SmartKitchenClient,
     session: aiohttp.ClientSession,
 ) -> None:
@@ -140,7 +141,7 @@ async def test_get_devices_only_returns_own_devices(
     assert [device.id for device in await alice.get_devices()] == ["fridge-2"]
 
 
-async def test_send_command(demo_client: SmartKitchenClient) -> None:
+async def test_send_command(demo_client: Kitchen) -> None:
     """Commands return the device's new state."""
     oven = await demo_client.send_command(
         "oven-1", "set_mode", "upper", mode=OvenMode.GRILL
@@ -190,7 +191,7 @@ async def test_send_command(demo_client: SmartKitchenClient) -> None:
     ],
 )
 async def test_command_errors(
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     *,
     device_id: str,
     command: str,
@@ -207,7 +208,7 @@ async def test_command_errors(
     assert str(err.value) == err.value.message
 
 
-async def test_command_conflict(demo_client: SmartKitchenClient) -> None:
+async def test_command_conflict(demo_client: Kitchen) -> None:
     """Starting a running dishwasher is a 409 conflict."""
     await demo_client.send_command("dishwasher-1", "start", program="eco")
     with pytest.raises(SmartKitchenCommandError) as err:
@@ -215,7 +216,7 @@ async def test_command_conflict(demo_client: SmartKitchenClient) -> None:
     assert (err.value.code, err.value.status) == ("conflict", 409)
 
 
-async def test_simulation_api(demo_client: SmartKitchenClient) -> None:
+async def test_simulation_api(demo_client: Kitchen) -> None:
     """Doors open and close; appliances are installed and removed."""
     fridge = await demo_client.set_door("fridge-1", open=True, compartment="freezer")
     assert fridge.states["freezer"].door_open is True
@@ -232,15 +233,14 @@ async def test_simulation_api(demo_client: SmartKitchenClient) -> None:
     assert err.value.status == 404
 
 
-async def test_logout(
-    demo_client: SmartKitchenClient, session: aiohttp.ClientSession
-) -> None:
-    """Logout ends the session on the server and forgets the token."""
+async def test_logout(demo_client: Kitchen, session: aiohttp.ClientSession) -> None:
+    """Logout ends the session on the server and forgets the token (not the credentials)."""
     token = demo_client.token
+    assert token is not None
     await demo_client.logout()
-    assert demo_client.token is None
-    with pytest.raises(SmartKitchenAuthenticationError, match="Not logged in"):
-        await demo_client.get_devices()
+    # Held in a name: mypy would keep `demo_client.token` narrowed to None below.
+    logged_out = demo_client.token
+    assert logged_out is None
     # Without a token there is nothing to end.
     await demo_client.logout()
 
@@ -250,6 +250,13 @@ async def test_logout(
         await stale.get_devices()
     # A token the server no longer knows is already logged out.
     await stale.logout()
+    # Without credentials nothing can log in again.
+    with pytest.raises(SmartKitchenAuthenticationError, match="Not logged in"):
+        await stale.get_devices()
+
+    # The credentials stay with the client, so the next request simply logs in again.
+    assert len(await demo_client.get_devices()) == 3
+    assert demo_client.token not in (None, token)
     assert stale.token is None
 
 
@@ -271,14 +278,18 @@ async def test_client_owns_only_the_session_it_created(
 
 
 async def test_urls_keep_a_path_prefix_and_quote_ids(fake_server: StartFake) -> None:
-    """A server behind a path prefix works, and device ids are one path segment."""
+    """A server behind a path prefix works, and device ids are one path segment.
+
+    The protocol's ids never need quoting, so the client must not rely on them being clean: a
+    slash sent in an id stays inside its segment.
+    """
     seen: list[str] = []
 
     async def record(request: web.Request) -> web.Response:
         seen.append(request.raw_path)
         return web.json_response(
             {
-                "id": "a/b",
+                "id": "dishwasher-1",
                 "type": "dishwasher",
                 "name": "n",
                 "model": "m",
@@ -444,11 +455,10 @@ async def test_connection_refused() -> None:
             await client.ws_connect()
 
 
-async def test_ws_connect(
-    demo_client: SmartKitchenClient, fake_server: StartFake
-) -> None:
+async def test_ws_connect(demo_client: Kitchen, fake_server: StartFake) -> None:
     """The upgrade carries the token in the header; 401 and other refusals map to errors."""
-    ws = await demo_client.ws_connect()
+    ws, token = await demo_client.ws_connect()
+    assert token == demo_client.token
     assert (await ws.receive_json())["type"] == "connected"
     await ws.close()
 
@@ -499,5 +509,6 @@ async def test_verify_ssl(fake_server: StartFake, tmp_path: Path) -> None:
         assert (await client.get_info()).server_id == "s"
         client.token = "t"
         assert client.ws_url.startswith("wss://")
-        ws = await client.ws_connect()
+        ws, token = await client.ws_connect()
         await ws.close()
+        assert token == "t"

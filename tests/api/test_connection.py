@@ -3,6 +3,7 @@
 import asyncio
 from datetime import UTC, datetime, timedelta, tzinfo
 import logging
+from typing import Self
 
 import aiohttp
 import pytest
@@ -11,6 +12,7 @@ from custom_components.smart_kitchen.api import (
     Alert,
     AlertCursor,
     AlertType,
+    Backoff,
     Connected,
     ConnectionState,
     ConnectionStateChanged,
@@ -29,8 +31,9 @@ from custom_components.smart_kitchen.api import (
 )
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 from smart_kitchen_server.auth import hash_password
+from tests.kitchen import Kitchen
 
-from .conftest import WAIT, Recorder, StartConnection, TcpProxy, free_port
+from .conftest import DEMO, WAIT, Recorder, StartConnection, TcpProxy, free_port
 
 SNAPSHOT = {
     ("oven-1", "upper"),
@@ -61,11 +64,17 @@ async def finish_dishwasher(
 
 async def test_snapshot_on_connect(
     server: SmartKitchenServer,
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     start_connection: StartConnection,
 ) -> None:
-    """connected, then subscribed, then one update per compartment: no sleep, no poll."""
-    running = await start_connection(demo_client)
+    """connected, then subscribed, then one update per compartment: no sleep, no poll.
+
+    Given the appliance list the caller already loaded, the first connect loads nothing.
+    """
+    devices = await demo_client.get_devices()
+    running = await start_connection(
+        demo_client, appliances=[device.appliance for device in devices]
+    )
     recorder = running.recorder
     await recorder.wait_for_updates(5)
 
@@ -93,7 +102,7 @@ async def test_snapshot_on_connect(
 
 async def test_live_updates_and_alerts(
     server: SmartKitchenServer,
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     start_connection: StartConnection,
 ) -> None:
     """Commands and ticks arrive as typed updates; alerts arrive once and are counted."""
@@ -137,14 +146,14 @@ async def test_live_updates_and_alerts(
 
 async def test_replay_after_disconnect(
     server: SmartKitchenServer,
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     session: aiohttp.ClientSession,
     proxy: TcpProxy,
     start_connection: StartConnection,
 ) -> None:
     """Alerts raised while the link is down are replayed after reconnecting: none lost, none twice."""
     running = await start_connection(
-        SmartKitchenClient(proxy.url, session), password="demo"
+        SmartKitchenClient(proxy.url, session, username=DEMO, password=DEMO)
     )
     recorder = running.recorder
     await recorder.wait_for_updates(5)
@@ -189,14 +198,16 @@ async def test_replay_after_disconnect(
 
 async def test_no_history_on_first_connect(
     server: SmartKitchenServer,
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     session: aiohttp.ClientSession,
     proxy: TcpProxy,
     start_connection: StartConnection,
 ) -> None:
     """Alerts from before the first subscription are history: not delivered, not even after a blip."""
     await finish_dishwasher(demo_client, server)
-    running = await start_connection(SmartKitchenClient(proxy.url, session))
+    running = await start_connection(
+        SmartKitchenClient(proxy.url, session, username=DEMO, password=DEMO)
+    )
     recorder = running.recorder
     await recorder.wait_for_updates(5)
 
@@ -223,7 +234,7 @@ async def test_server_restart(
     """A restart loses sessions: the client logs in again silently and takes the new boot's alerts."""
     # The count of logins below needs the server's INFO lines, whatever logging pytest was given.
     caplog.set_level(logging.INFO, logger="smart_kitchen_server")
-    client = SmartKitchenClient(proxy.url, session)
+    client = SmartKitchenClient(proxy.url, session, username=DEMO, password=DEMO)
     running = await start_connection(client)
     recorder = running.recorder
     await recorder.wait_for_updates(5)
@@ -261,13 +272,18 @@ async def test_server_restart(
 
 
 async def test_refused_password_stops(
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     session: aiohttp.ClientSession,
     start_connection: StartConnection,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """After a logout the stored (wrong) password is tried once; its refusal ends run()."""
-    running = await start_connection(demo_client, password="wrong")
+    """After a logout the client's stored (wrong) password is tried once; its refusal ends run()."""
+    client = SmartKitchenClient(
+        demo_client.url, session, username=DEMO, password="wrong"
+    )
+    # A token obtained earlier works until the session ends.
+    client.token = demo_client.token
+    running = await start_connection(client)
     recorder = running.recorder
     await recorder.wait_for_updates(5)
 
@@ -301,10 +317,13 @@ async def test_refused_password_stops(
 
 
 async def test_refused_password_at_start(
-    client: SmartKitchenClient, start_connection: StartConnection
+    client: SmartKitchenClient,
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
 ) -> None:
     """Without a token the first thing is a login; if it is refused, run() raises at once."""
-    running = await start_connection(client, password="wrong")
+    wrong = SmartKitchenClient(client.url, session, username=DEMO, password="wrong")
+    running = await start_connection(wrong)
     await running.finished()
     with pytest.raises(SmartKitchenAuthenticationError):
         running.task.result()
@@ -317,14 +336,18 @@ async def test_refused_password_at_start(
 
 
 async def test_throttled_login_waits_for_retry_after(
-    client: SmartKitchenClient, start_connection: StartConnection
+    client: SmartKitchenClient,
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
 ) -> None:
     """429 is not a refused password: the connection waits at least Retry-After and tries again."""
     for _ in range(5):
         with pytest.raises(SmartKitchenAuthenticationError):
-            await client.login("demo", "wrong")
+            await client.login(DEMO, "wrong")
     before = datetime.now(UTC)
-    running = await start_connection(client)
+    # The right password, throttled all the same.
+    right = SmartKitchenClient(client.url, session, username=DEMO, password=DEMO)
+    running = await start_connection(right)
     recorder = running.recorder
     await recorder.wait_for_state(ConnectionState.DISCONNECTED)
     (event,) = [
@@ -362,22 +385,22 @@ async def test_reconnect_delays_double_cap_and_reset(
     With full jitter at its maximum (rand = 1.0) each delay is the exponential ceiling. The clock
     the manager stamps retry_at with is frozen, so retry_at - now is exactly the delay it chose.
     """
-    now = datetime(2026, 1, 1, tzinfo=UTC)
 
     class FrozenDatetime(datetime):
         @classmethod
-        def now(cls, tz: tzinfo | None = None) -> datetime:
-            return now
+        def now(cls, tz: tzinfo | None = None) -> Self:
+            return cls(2026, 1, 1, tzinfo=UTC)
+
+    now = FrozenDatetime.now()
 
     monkeypatch.setattr(connection_module, "datetime", FrozenDatetime)
     proxy.refuse()
-    client = SmartKitchenClient(proxy.url, session)
+    client = SmartKitchenClient(proxy.url, session, username=DEMO, password=DEMO)
     running = await start_connection(
         client,
-        backoff_initial=0.01,
-        backoff_max=0.08,
-        backoff_reset_after=reset_after,
-        rand=lambda: 1.0,
+        backoff=Backoff(
+            initial=0.01, maximum=0.08, reset_after=reset_after, rand=lambda: 1.0
+        ),
     )
     recorder = running.recorder
 
@@ -416,14 +439,20 @@ async def test_reconnect_delays_double_cap_and_reset(
 
 
 async def test_half_open_link(
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     session: aiohttp.ClientSession,
     proxy: TcpProxy,
     start_connection: StartConnection,
 ) -> None:
-    """A link that silently stops carrying anything is detected by the heartbeat and replaced."""
+    """A link that silently stops carrying anything is detected by the heartbeat and replaced.
+
+    The subscription is fixed: following the appliances, the reconnect would first reload the
+    list over the pooled HTTP connection, which the stalled relay holds as well.
+    """
     running = await start_connection(
-        SmartKitchenClient(proxy.url, session), heartbeat=0.05
+        SmartKitchenClient(proxy.url, session, username=DEMO, password=DEMO),
+        heartbeat=0.05,
+        device_ids=["oven-1", "fridge-1", "dishwasher-1"],
     )
     recorder = running.recorder
     await recorder.wait_for_updates(5)
@@ -442,7 +471,7 @@ async def test_half_open_link(
 
 async def test_subscription_changes_at_runtime(
     server: SmartKitchenServer,
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     start_connection: StartConnection,
 ) -> None:
     """set_device_ids re-subscribes on the open socket; the same set sends nothing."""
@@ -474,11 +503,11 @@ async def test_subscription_changes_at_runtime(
 
 
 async def test_device_ids_set_before_run(
-    demo_client: SmartKitchenClient, start_connection: StartConnection
+    demo_client: Kitchen, start_connection: StartConnection
 ) -> None:
     """Ids set while no socket is open are used by the next subscription."""
     recorder = Recorder()
-    connection = SmartKitchenConnection(demo_client, "demo", "demo", on_event=recorder)
+    connection = SmartKitchenConnection(demo_client, on_event=recorder)
     connection.set_device_ids(["fridge-1"])
     task = asyncio.create_task(connection.run())
     try:
@@ -493,17 +522,21 @@ async def test_device_ids_set_before_run(
 
 async def test_device_added_and_removed(
     server: SmartKitchenServer,
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     start_connection: StartConnection,
 ) -> None:
     """A new device is delivered and subscribed automatically; a removed one leaves the set."""
-    running = await start_connection(demo_client)
+    devices = await demo_client.get_devices()
+    running = await start_connection(
+        demo_client, appliances=[device.appliance for device in devices]
+    )
     connection, recorder = running.connection, running.recorder
     await recorder.wait_for_updates(5)
 
     device = await demo_client.add_device(DeviceType.OVEN, "Pizza Oven")
     await recorder.wait_until(lambda: (device.id, "main") in updates(recorder))
     assert recorder.of(DeviceAdded) == [DeviceAdded(device=device)]
+    assert connection.appliances[device.id] == device.appliance
     assert list(connection.device_ids) == [
         "oven-1",
         "fridge-1",
@@ -516,6 +549,7 @@ async def test_device_added_and_removed(
     await recorder.wait_until(lambda: recorder.of(DeviceRemoved))
     assert recorder.of(DeviceRemoved) == [DeviceRemoved(device_id=device.id)]
     assert connection.device_ids == ("oven-1", "fridge-1", "dishwasher-1")
+    assert device.id not in connection.appliances
     # The server already dropped the subscription, so no new subscribe (and snapshot) is sent.
     assert len(recorder.of(Subscribed)) == 2
     assert server.subscriber_count(device.id) == 0
@@ -523,7 +557,7 @@ async def test_device_added_and_removed(
 
 async def test_close_while_connected(
     server: SmartKitchenServer,
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     start_connection: StartConnection,
 ) -> None:
     """close() closes the socket, ends run() normally and reports CLOSED once."""
@@ -550,7 +584,9 @@ async def test_close_during_backoff_is_prompt(
     """close() does not wait for an hour-long retry delay."""
     client = SmartKitchenClient(f"http://127.0.0.1:{free_port()}", session)
     client.token = "t"
-    running = await start_connection(client, backoff_initial=3600.0, backoff_max=3600.0)
+    running = await start_connection(
+        client, backoff=Backoff(initial=3600.0, maximum=3600.0)
+    )
     await running.recorder.wait_for_state(ConnectionState.DISCONNECTED)
     assert "Error opening the WebSocket" in (
         running.connection.stats.last_disconnect_reason or ""
@@ -565,7 +601,9 @@ async def test_close_while_the_network_hangs(
 ) -> None:
     """close() also interrupts a login that gets no answer."""
     proxy.hold()
-    running = await start_connection(SmartKitchenClient(proxy.url, session))
+    running = await start_connection(
+        SmartKitchenClient(proxy.url, session, username=DEMO, password=DEMO)
+    )
     await running.recorder.wait_for_state(ConnectionState.CONNECTING)
     await running.connection.close()
     assert running.task.result() is None
@@ -575,24 +613,32 @@ async def test_close_while_the_network_hangs(
     ]
 
 
-async def test_close_before_run(demo_client: SmartKitchenClient) -> None:
-    """A connection closed before it ran does nothing when run."""
+async def test_close_before_run(
+    server: SmartKitchenServer, session: aiohttp.ClientSession
+) -> None:
+    """A connection closed before it ran does nothing when run; its repr names no secret."""
+    client = SmartKitchenClient(
+        server.url, session, username="cook", password="Pw-in-no-repr"
+    )
+    client.token = "Token-in-no-repr"
     recorder = Recorder()
-    connection = SmartKitchenConnection(demo_client, "demo", "demo", on_event=recorder)
+    connection = SmartKitchenConnection(client, on_event=recorder)
     assert connection.state is ConnectionState.DISCONNECTED
     await connection.close()
     await connection.run()
     assert recorder.states() == [ConnectionState.CLOSED]
-    assert "demo" in repr(connection)
-    assert "password" not in repr(connection).lower()
+    assert server.url in repr(connection)
+    for text in (repr(connection), repr(client)):
+        assert "Pw-in-no-repr" not in text
+        assert "Token-in-no-repr" not in text
 
 
 async def test_cancelling_run_takes_the_stream_down(
-    server: SmartKitchenServer, demo_client: SmartKitchenClient
+    server: SmartKitchenServer, demo_client: Kitchen
 ) -> None:
     """Cancelling the task that awaits run() closes everything and propagates the cancellation."""
     recorder = Recorder()
-    connection = SmartKitchenConnection(demo_client, "demo", "demo", on_event=recorder)
+    connection = SmartKitchenConnection(demo_client, on_event=recorder)
     task = asyncio.create_task(connection.run())
     await recorder.wait_for_state(ConnectionState.CONNECTED)
     task.cancel()
@@ -604,7 +650,7 @@ async def test_cancelling_run_takes_the_stream_down(
 
 
 async def test_failing_callback_does_not_stop_the_stream(
-    demo_client: SmartKitchenClient, caplog: pytest.LogCaptureFixture
+    demo_client: Kitchen, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A callback that raises is logged; the following events are still delivered."""
     recorder = Recorder()
@@ -615,7 +661,7 @@ async def test_failing_callback_does_not_stop_the_stream(
             raise TypeError("integration bug")
 
     connection = SmartKitchenConnection(
-        demo_client, "demo", "demo", on_event=on_event, device_ids=["oven-1"]
+        demo_client, on_event=on_event, device_ids=["oven-1"]
     )
     task = asyncio.create_task(connection.run())
     try:
@@ -648,14 +694,12 @@ async def test_secrets_never_reach_the_logs(
     await server.start(host="127.0.0.1", port=0)
     tokens: list[str] = []
     recorder = Recorder()
-    client = SmartKitchenClient(server.url, session)
+    client = SmartKitchenClient(server.url, session, username="cook", password=password)
     connection = SmartKitchenConnection(
         client,
-        "cook",
-        password,
         on_event=recorder,
         device_ids=["oven-9"],
-        backoff_initial=0.01,
+        backoff=Backoff(initial=0.01),
     )
     task = asyncio.create_task(connection.run())
     try:
@@ -681,9 +725,7 @@ async def test_secrets_never_reach_the_logs(
         assert secret not in text
 
 
-async def raise_three_alerts(
-    client: SmartKitchenClient, server: SmartKitchenServer
-) -> None:
+async def raise_three_alerts(client: Kitchen, server: SmartKitchenServer) -> None:
     """Raise alerts 1 (fridge temperature_high), 2 (fridge door_open) and 3 (program_finished)."""
     await client.set_door("fridge-1", open=True, compartment="fridge")
     await server.tick(16)
@@ -693,7 +735,7 @@ async def raise_three_alerts(
 
 async def test_fresh_client_gets_no_history_and_a_cursor(
     server: SmartKitchenServer,
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     start_connection: StartConnection,
 ) -> None:
     """Without a cursor nothing old is delivered; `subscribed` sets the cursor, alerts advance it."""
@@ -716,7 +758,7 @@ async def test_fresh_client_gets_no_history_and_a_cursor(
 
 async def test_resume_after_a_restart_of_the_client(
     server: SmartKitchenServer,
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     start_connection: StartConnection,
 ) -> None:
     """A persisted cursor of the same boot replays exactly what was raised after it."""
@@ -750,7 +792,7 @@ async def test_resume_after_a_restart_of_the_client(
 
 async def test_resume_with_a_cursor_of_another_boot(
     server: SmartKitchenServer,
-    demo_client: SmartKitchenClient,
+    demo_client: Kitchen,
     start_connection: StartConnection,
 ) -> None:
     """A cursor from before a server restart replays everything the new boot buffered."""

@@ -14,6 +14,7 @@ import pytest
 
 from custom_components.smart_kitchen.api import (
     Alert,
+    Backoff,
     Connected,
     ConnectionState,
     ConnectionStateChanged,
@@ -25,7 +26,7 @@ from custom_components.smart_kitchen.api import (
     connection as connection_module,
 )
 
-from .conftest import DISHWASHER_IDLE, WAIT, Running, StartConnection
+from .conftest import DEMO, DISHWASHER_IDLE, WAIT, Running, StartConnection
 
 type Script = Callable[["FakeKitchen", web.WebSocketResponse], Awaitable[None]]
 
@@ -178,9 +179,13 @@ async def start(
     request_timeout: float = 5.0,
     **options: Any,
 ) -> Running:
-    """Connect a SmartKitchenConnection to a fake kitchen."""
+    """Connect a SmartKitchenConnection to a fake kitchen (which has no appliance list: fixed ids)."""
     client = SmartKitchenClient(
-        await kitchen_url(kitchen), session, request_timeout=request_timeout
+        await kitchen_url(kitchen),
+        session,
+        username=DEMO,
+        password=DEMO,
+        request_timeout=request_timeout,
     )
     client.token = token
     return await start_connection(client, device_ids=["dishwasher-1"], **options)
@@ -282,7 +287,7 @@ async def test_stale_token_is_replaced_by_one_login(
         session,
         start_connection,
         token="stale",
-        rand=counting(draws),
+        backoff=Backoff(initial=0.01, maximum=0.05, rand=counting(draws)),
     )
     recorder = running.recorder
     await recorder.wait_until(lambda: recorder.of(DeviceUpdate))
@@ -307,7 +312,11 @@ async def test_fresh_token_refused_backs_off(
     session: aiohttp.ClientSession,
     start_connection: StartConnection,
 ) -> None:
-    """A server refusing even fresh tokens gets one login per backoff, never a hot loop."""
+    """A server refusing even fresh tokens gets one login per backoff, never a hot loop.
+
+    The first refusal is retried at once (the token may just have gone stale); every refusal
+    right after another one waits for the backoff.
+    """
 
     async def reject(kitchen: FakeKitchen, ws: web.WebSocketResponse) -> None:
         await ws.close(code=1008, message=b"Unauthorized")
@@ -319,15 +328,16 @@ async def test_fresh_token_refused_backs_off(
         kitchen_url,
         session,
         start_connection,
-        rand=counting(draws),
+        backoff=Backoff(initial=0.01, maximum=0.05, rand=counting(draws)),
     )
     recorder = running.recorder
     await recorder.wait_for_state(ConnectionState.DISCONNECTED, count=3)
     await running.connection.close()
     attempts = recorder.states().count(ConnectionState.CONNECTING)
     assert kitchen.logins == attempts
-    # Every retry waited for a backoff delay.
-    assert len(draws) == recorder.states().count(ConnectionState.DISCONNECTED)
+    # Every retry but the first waited for a backoff delay.
+    assert len(draws) == recorder.states().count(ConnectionState.DISCONNECTED) - 1
+    assert len(draws) >= 2
     assert ConnectionState.AUTH_FAILED not in recorder.states()
 
 
@@ -337,29 +347,78 @@ async def test_upgrade_refused_with_401(
     session: aiohttp.ClientSession,
     start_connection: StartConnection,
 ) -> None:
-    """HTTP 401 on the upgrade means the same as 1008: log in again."""
+    """HTTP 401 on the upgrade is answered by the client itself: one login, the stream never drops."""
     kitchen = FakeKitchen([standard(UPDATE)])
-    upgrades = 0
+    refused: list[str] = []
 
     async def websocket(request: web.Request) -> web.StreamResponse:
-        nonlocal upgrades
-        upgrades += 1
-        if upgrades == 1:
+        if not refused:
+            refused.append(request.headers["Authorization"])
             return web.Response(status=401)
         return await kitchen.websocket(request)
 
     url = await fake_server(
         [("POST", "/api/login", kitchen.login), ("GET", "/ws", websocket)]
     )
-    client = SmartKitchenClient(url, session)
+    client = SmartKitchenClient(url, session, username=DEMO, password=DEMO)
     client.token = "stale"
     running = await start_connection(client, device_ids=["dishwasher-1"])
     await running.recorder.wait_until(lambda: running.recorder.of(DeviceUpdate))
     assert kitchen.logins == 1
-    reasons = [
-        e.reason for e in running.recorder.of(ConnectionStateChanged) if e.reason
+    assert (refused, kitchen.upgrades) == (["Bearer stale"], ["Bearer token-1"])
+    assert running.recorder.states() == [
+        ConnectionState.CONNECTING,
+        ConnectionState.CONNECTED,
     ]
-    assert reasons == ["token refused: The server refused the token"]
+
+
+async def test_fresh_token_refused_on_the_upgrade_backs_off(
+    fake_server: Callable[..., Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+) -> None:
+    """A 401 on the upgrade right after a login is a server fault: backed off, never AUTH_FAILED."""
+    kitchen = FakeKitchen([])
+    upgrades: list[str] = []
+
+    async def websocket(request: web.Request) -> web.StreamResponse:
+        upgrades.append(request.headers["Authorization"])
+        return web.Response(status=401)
+
+    url = await fake_server(
+        [("POST", "/api/login", kitchen.login), ("GET", "/ws", websocket)]
+    )
+    client = SmartKitchenClient(url, session, username=DEMO, password=DEMO)
+    client.token = "stale"
+    draws: list[float] = []
+    running = await start_connection(
+        client,
+        device_ids=["dishwasher-1"],
+        backoff=Backoff(initial=0.01, maximum=0.05, rand=counting(draws)),
+    )
+    recorder = running.recorder
+    await recorder.wait_for_state(ConnectionState.DISCONNECTED, count=2)
+    await running.connection.close()
+    disconnected = [
+        e
+        for e in recorder.of(ConnectionStateChanged)
+        if e.state is ConnectionState.DISCONNECTED
+    ]
+    assert all(
+        "refused the token of a fresh login" in (e.reason or "") for e in disconnected
+    )
+    # One login per attempt (the refused token of the last one is renewed by the next), each
+    # attempt after a backoff delay.
+    attempts = recorder.states().count(ConnectionState.CONNECTING)
+    assert kitchen.logins == attempts
+    assert upgrades[:4] == [
+        "Bearer stale",
+        "Bearer token-1",
+        "Bearer token-1",
+        "Bearer token-2",
+    ]
+    assert len(draws) == len(disconnected)
+    assert ConnectionState.AUTH_FAILED not in recorder.states()
 
 
 async def test_no_connected_message(
@@ -441,19 +500,35 @@ async def test_alert_ids_across_reconnects_and_boots(
 
 async def test_failed_subscription_send_is_left_to_the_reader(
     kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
-    session: aiohttp.ClientSession,
     start_connection: StartConnection,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Sending on a socket that just closed is logged, not raised: the reader reconnects anyway."""
     caplog.set_level(logging.DEBUG, logger="custom_components.smart_kitchen.api")
     kitchen = FakeKitchen([standard(UPDATE)])
-    running = await start(kitchen, kitchen_url, session, start_connection, token="t")
-    await running.recorder.wait_until(lambda: running.recorder.of(DeviceUpdate))
-    ws = await running.connection._client.ws_connect()
-    await ws.close()
-    await running.connection._send_subscribe(ws)
+    # A session of its own: closing its connector is how the socket breaks under the stream.
+    async with aiohttp.ClientSession() as session:
+        running = await start(
+            kitchen,
+            kitchen_url,
+            session,
+            start_connection,
+            token="t",
+            # No retry within the test: the session it would retry with is closed.
+            backoff=Backoff(initial=3600.0, maximum=3600.0),
+        )
+        recorder = running.recorder
+        await recorder.wait_until(lambda: recorder.of(DeviceUpdate))
+        # The transport closes now; the reader learns of it one loop iteration later, after the
+        # writer, woken by the new ids, has tried to send on it.
+        assert session.connector is not None
+        closed = session.connector.close()
+        running.connection.set_device_ids(["dishwasher-1", "oven-1"])
+        await closed
+        await recorder.wait_for_state(ConnectionState.DISCONNECTED)
+        await running.connection.close()
     assert "Could not send the subscription" in caplog.text
+    assert len(kitchen.subscribes()) == 1
 
 
 async def test_pongs_garbage_before_connected_and_known_devices(
@@ -495,23 +570,6 @@ async def test_pongs_garbage_before_connected_and_known_devices(
     assert running.connection.device_ids == ("dishwasher-1",)
     assert len(kitchen.subscribes()) == 1
     assert running.connection.state is ConnectionState.CONNECTED
-
-
-async def test_alert_memory_is_bounded(
-    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
-    session: aiohttp.ClientSession,
-    start_connection: StartConnection,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Only the newest ids are remembered; lastAlertId never goes backwards."""
-    monkeypatch.setattr(connection_module, "ALERT_MEMORY", 2)
-    kitchen = FakeKitchen([standard(alert(1), alert(2), alert(3), alert(1), alert(3))])
-    running = await start(kitchen, kitchen_url, session, start_connection, token="t")
-    recorder = running.recorder
-    await recorder.wait_until(lambda: running.connection.stats.messages == 7)
-    # 1 was forgotten when 3 arrived, so its second copy gets through; 3 is still remembered.
-    assert [event.id for event in recorder.of(Alert)] == [1, 2, 3, 1]
-    assert running.connection.stats.last_alert_id == 3
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 import orjson
@@ -53,7 +54,7 @@ OVEN = {
         "lower": {**OVEN_STATE, "targetTemperature": None},
     },
 }
-DISHWASHER = {
+DISHWASHER: dict[str, Any] = {
     "id": "dishwasher-1",
     "type": "dishwasher",
     "name": "Dishwasher",
