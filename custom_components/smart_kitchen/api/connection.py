@@ -386,10 +386,13 @@ class SmartKitchenConnection:
         self._appliances = {
             device_id: device.appliance for device_id, device in listed.items()
         }
-        for device_id in known.keys() - listed.keys():
-            self._emit(DeviceRemoved(device_id=device_id))
-        for device_id in listed.keys() - known.keys():
-            self._emit(DeviceAdded(device=listed[device_id]))
+        # In list order, not a set's: the events come out in the same order on every run.
+        for device_id in known:
+            if device_id not in listed:
+                self._emit(DeviceRemoved(device_id=device_id))
+        for device_id, device in listed.items():
+            if device_id not in known:
+                self._emit(DeviceAdded(device=device))
 
     def _on_connected(self, event: Connected) -> None:
         """Take over a new stream: note the server boot, report CONNECTED."""
