@@ -216,7 +216,8 @@ class SmartKitchenConnection:
     def set_device_ids(self, device_ids: Iterable[str]) -> None:
         """Subscribe to exactly these ids from now on; an open socket is re-subscribed in place."""
         new_ids = tuple(dict.fromkeys(device_ids))
-        if new_ids == self._fixed_ids:
+        # The server does not care about the order: the same ids in another order send nothing.
+        if self._fixed_ids is not None and set(new_ids) == set(self._fixed_ids):
             return
         self._fixed_ids = new_ids
         self._request_subscribe()
