@@ -484,7 +484,9 @@ async def test_subscription_changes_at_runtime(
     await recorder.wait_for_updates(5)
     assert recorder.of(Subscribed)[-1].device_ids == ("oven-1", "dishwasher-1")
 
+    # The same ids in another order: nothing changes, nothing is sent.
     connection.set_device_ids(["dishwasher-1", "oven-1"])
+    assert connection.device_ids == ("oven-1", "dishwasher-1")
     connection.set_device_ids(["dishwasher-1", "fridge-2"])
     await recorder.wait_until(lambda: len(recorder.of(Subscribed)) == 3)
     assert recorder.of(ServerError) == [

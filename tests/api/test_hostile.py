@@ -14,10 +14,15 @@ import pytest
 
 from custom_components.smart_kitchen.api import (
     Alert,
+    Appliance,
     Backoff,
     Connected,
     ConnectionState,
     ConnectionStateChanged,
+    Device,
+    DeviceAdded,
+    DeviceRemoved,
+    DeviceType,
     DeviceUpdate,
     Event,
     ServerError,
@@ -85,6 +90,9 @@ class FakeKitchen:
     logins: int = 0
     upgrades: list[str] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
+    # Answers of `GET /api/devices`, in order (the last one repeats): a status, or the list.
+    device_lists: list[int | list[dict[str, Any]]] = field(default_factory=lambda: [[]])
+    device_requests: int = 0
     message_arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def login(self, request: web.Request) -> web.Response:
@@ -99,6 +107,16 @@ class FakeKitchen:
         return web.json_response(
             {"token": f"token-{self.logins}", "userId": "u", "expiresAt": TS}
         )
+
+    async def devices(self, request: web.Request) -> web.Response:
+        """Answer the appliance list with the next scripted answer (the last one repeats)."""
+        answer = self.device_lists[
+            min(self.device_requests, len(self.device_lists) - 1)
+        ]
+        self.device_requests += 1
+        if isinstance(answer, int):
+            return web.Response(status=answer)
+        return web.json_response({"devices": answer})
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         """Run the script of this connection (the last one repeats)."""
@@ -163,7 +181,11 @@ async def kitchen_url(
 
     async def serve(kitchen: FakeKitchen) -> str:
         return await fake_server(
-            [("POST", "/api/login", kitchen.login), ("GET", "/ws", kitchen.websocket)]
+            [
+                ("POST", "/api/login", kitchen.login),
+                ("GET", "/api/devices", kitchen.devices),
+                ("GET", "/ws", kitchen.websocket),
+            ]
         )
 
     return serve
@@ -646,3 +668,124 @@ async def test_link_is_dead_after_two_unanswered_pings(
     ]
     assert len(disconnected) == 1
     assert "half-open" in (disconnected[0].reason or "")
+
+
+DISHWASHER_DEVICE: dict[str, Any] = {
+    "id": "dishwasher-1",
+    "type": "dishwasher",
+    "name": "Dishwasher",
+    "model": "m",
+    "firmware": "f",
+    "state": DISHWASHER_IDLE,
+}
+
+
+async def connected_only(kitchen: FakeKitchen, ws: web.WebSocketResponse) -> None:
+    """Script: say `connected`, then only listen (the client never gets to subscribe)."""
+    await ws.send_json(connected())
+    await kitchen.drain(ws)
+
+
+async def test_failing_list_fails_the_attempt(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+) -> None:
+    """A list request that fails during the catch-up after a reconnect is retried like any drop."""
+    kitchen = FakeKitchen(
+        [standard(close=1001), connected_only, standard(UPDATE)],
+        device_lists=[[DISHWASHER_DEVICE], 503, [DISHWASHER_DEVICE]],
+    )
+    client = SmartKitchenClient(
+        await kitchen_url(kitchen), session, username=DEMO, password=DEMO
+    )
+    running = await start_connection(client)
+    recorder = running.recorder
+    await recorder.wait_until(lambda: recorder.of(DeviceUpdate))
+
+    assert kitchen.device_requests == 3
+    assert len(kitchen.upgrades) == 3
+    assert recorder.states() == [
+        ConnectionState.CONNECTING,
+        ConnectionState.CONNECTED,
+        ConnectionState.DISCONNECTED,
+        ConnectionState.CONNECTING,
+        ConnectionState.DISCONNECTED,
+        ConnectionState.CONNECTING,
+        ConnectionState.CONNECTED,
+    ]
+    reasons = [
+        e.reason
+        for e in recorder.of(ConnectionStateChanged)
+        if e.state is ConnectionState.DISCONNECTED
+    ]
+    assert reasons == ["closed by the server (code 1001)", "Server error: HTTP 503"]
+    # The failed attempt subscribed to nothing; the appliance list stayed what it was.
+    assert [m["deviceIds"] for m in kitchen.subscribes()] == [
+        ["dishwasher-1"],
+        ["dishwasher-1"],
+    ]
+    assert recorder.of(DeviceAdded) == [
+        DeviceAdded(device=Device.from_wire(DISHWASHER_DEVICE))
+    ]
+    assert recorder.of(DeviceRemoved) == []
+
+
+async def test_updates_that_do_not_fit_an_appliance_are_malformed(
+    kitchen_url: Callable[[FakeKitchen], Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
+) -> None:
+    """Following the appliances, an update of an unknown one, another type or compartment is skipped."""
+    oven_update = {
+        "type": "device_update",
+        "deviceType": "oven",
+        "compartment": "upper",
+        "state": {
+            "currentTemperature": 21.0,
+            "targetTemperature": None,
+            "mode": "off",
+            "status": "off",
+            "doorOpen": False,
+        },
+        "ts": TS,
+    }
+    kitchen = FakeKitchen(
+        [
+            standard(
+                UPDATE,
+                {**UPDATE, "deviceId": "dishwasher-9"},
+                {**oven_update, "deviceId": "dishwasher-1"},
+                {**UPDATE, "compartment": "main"},
+                {**oven_update, "deviceId": "oven-1", "compartment": "lower"},
+                {**oven_update, "deviceId": "oven-1"},
+            )
+        ]
+    )
+    client = SmartKitchenClient(
+        await kitchen_url(kitchen), session, username=DEMO, password=DEMO
+    )
+    oven = Appliance(
+        id="oven-1",
+        type=DeviceType.OVEN,
+        name="Oven",
+        model="m",
+        firmware="f",
+        compartments=("upper",),
+    )
+    running = await start_connection(
+        client,
+        appliances=[Device.from_wire(DISHWASHER_DEVICE).appliance, oven],
+    )
+    recorder = running.recorder
+    await recorder.wait_until(lambda: running.connection.stats.messages == 8)
+
+    assert [(e.device_id, e.compartment) for e in recorder.of(DeviceUpdate)] == [
+        ("dishwasher-1", None),
+        ("oven-1", "upper"),
+    ]
+    assert running.connection.stats.malformed_messages == 4
+    # Given the list, the connection did not load it.
+    assert kitchen.device_requests == 0
+    assert kitchen.subscribes()[0]["deviceIds"] == ["dishwasher-1", "oven-1"]
+    assert running.connection.state is ConnectionState.CONNECTED

@@ -512,3 +512,18 @@ def test_setpoint_ranges(
         assert expected.maximum in expected
         assert expected.maximum + expected.step not in expected
         assert "4" not in expected
+
+
+@pytest.mark.parametrize(
+    ("status", "active"),
+    [
+        (DishwasherStatus.IDLE, False),
+        (DishwasherStatus.RUNNING, True),
+        (DishwasherStatus.PAUSED, True),
+        (DishwasherStatus.FINISHED, False),
+    ],
+)
+def test_program_active(status: DishwasherStatus, active: bool) -> None:
+    """The one definition of "a program is under way": running or paused."""
+    state = DishwasherState.from_wire({**DISHWASHER["state"], "status": status})
+    assert state.program_active is active

@@ -1,0 +1,253 @@
+"""The connection owns the appliance list: loaded when needed, caught up after every reconnect."""
+
+import asyncio
+from collections.abc import Sequence
+import logging
+
+import aiohttp
+import pytest
+
+from custom_components.smart_kitchen.api import (
+    Connected,
+    ConnectionState,
+    ConnectionStateChanged,
+    Device,
+    DeviceAdded,
+    DeviceRemoved,
+    DeviceType,
+    DeviceUpdate,
+    Event,
+    ServerError,
+    Subscribed,
+)
+from smart_kitchen_server import SmartKitchenServer
+from tests.kitchen import Kitchen
+
+from .conftest import DEMO, WAIT, Recorder, StartConnection, TcpProxy
+
+
+def since(recorder: Recorder, index: int) -> list[Event]:
+    """Return the events recorded from position `index` on."""
+    return recorder.events[index:]
+
+
+def of[T](events: Sequence[Event], event_type: type[T]) -> list[T]:
+    """Return the events of one type."""
+    return [event for event in events if isinstance(event, event_type)]
+
+
+async def test_first_connect_loads_the_list(
+    demo_client: Kitchen, start_connection: StartConnection
+) -> None:
+    """Without `appliances`, the list is loaded after `connected` and each appliance is announced."""
+    running = await start_connection(demo_client)
+    connection, recorder = running.connection, running.recorder
+    await recorder.wait_for_updates(5)
+    devices = await demo_client.get_devices()
+
+    assert [type(event) for event in recorder.events] == [
+        ConnectionStateChanged,
+        DeviceAdded,
+        DeviceAdded,
+        DeviceAdded,
+        ConnectionStateChanged,
+        Connected,
+        Subscribed,
+        *[DeviceUpdate] * 5,
+    ]
+    assert recorder.of(DeviceAdded) == [
+        DeviceAdded(device=device) for device in devices
+    ]
+    assert dict(connection.appliances) == {
+        device.id: device.appliance for device in devices
+    }
+    assert connection.device_ids == ("oven-1", "fridge-1", "dishwasher-1")
+    assert recorder.of(Subscribed)[0].device_ids == connection.device_ids
+    assert recorder.states() == [ConnectionState.CONNECTING, ConnectionState.CONNECTED]
+
+
+async def test_reconnect_reports_what_changed_while_down(
+    server: SmartKitchenServer,
+    demo_client: Kitchen,
+    session: aiohttp.ClientSession,
+    proxy: TcpProxy,
+    start_connection: StartConnection,
+) -> None:
+    """Appliances added and removed while the link was down are announced, then ONE subscribe."""
+    devices = await demo_client.get_devices()
+    running = await start_connection(
+        Kitchen(proxy.url, session, username=DEMO, password=DEMO),
+        appliances=[device.appliance for device in devices],
+    )
+    connection, recorder = running.connection, running.recorder
+    await recorder.wait_for_updates(5)
+    # Given the list, the first connect announced nothing.
+    assert recorder.of(DeviceAdded) == []
+
+    proxy.hold()
+    proxy.cut()
+    await recorder.wait_for_state(ConnectionState.DISCONNECTED)
+    second = await demo_client.add_device(DeviceType.DISHWASHER, "Second Dishwasher")
+    await demo_client.remove_device("fridge-1")
+    mark = len(recorder.events)
+    proxy.release()
+    await recorder.wait_until(
+        lambda: (
+            (second.id, None)
+            in [
+                (e.device_id, e.compartment)
+                for e in of(since(recorder, mark), DeviceUpdate)
+            ]
+        )
+    )
+    # A command after the snapshot arrives after anything the reconnect caused.
+    await demo_client.send_command("oven-1", "set_mode", "upper", mode="bake")
+    await recorder.wait_until(
+        lambda: (
+            of(since(recorder, mark), DeviceUpdate)[-1].device_id == "oven-1"
+            and len(of(since(recorder, mark), DeviceUpdate)) == 5
+        )
+    )
+
+    after = since(recorder, mark)
+    assert of(after, DeviceRemoved) == [DeviceRemoved(device_id="fridge-1")]
+    assert [event.device.appliance for event in of(after, DeviceAdded)] == [
+        second.appliance
+    ]
+    # Announced before the stream is reported connected again.
+    kinds = [type(event) for event in after]
+    assert kinds.index(DeviceAdded) < kinds.index(Connected)
+    assert kinds.index(DeviceRemoved) < kinds.index(Connected)
+    (subscribed,) = of(after, Subscribed)
+    assert set(subscribed.device_ids) == {"oven-1", "dishwasher-1", second.id}
+    assert connection.device_ids == subscribed.device_ids
+    assert set(connection.appliances) == {"oven-1", "dishwasher-1", second.id}
+    assert "fridge-1" not in [event.device_id for event in of(after, DeviceUpdate)]
+    assert of(after, ServerError) == []
+    assert server.subscriber_count(second.id) == 1
+    assert connection.stats.reconnects == 1
+
+
+@pytest.mark.parametrize("moment", ["before", "after"])
+async def test_changes_while_the_list_loads(
+    server: SmartKitchenServer,
+    demo_client: Kitchen,
+    session: aiohttp.ClientSession,
+    proxy: TcpProxy,
+    start_connection: StartConnection,
+    *,
+    moment: str,
+) -> None:
+    """An appliance added and another removed while the list is fetched: announced once each.
+
+    "before": the list already shows the change and the socket's messages repeat it (dropped).
+    "after": the list is stale and the socket's messages bring the change.
+    """
+    devices = await demo_client.get_devices()
+    client = Kitchen(proxy.url, session, username=DEMO, password=DEMO)
+    fetch = client.get_devices
+    added: list[Device] = []
+
+    async def change() -> None:
+        added.append(
+            await demo_client.add_device(DeviceType.DISHWASHER, "Second Dishwasher")
+        )
+        await demo_client.remove_device("fridge-1")
+
+    async def racing_get_devices() -> list[Device]:
+        if moment == "before":
+            await change()
+        listed = await fetch()
+        if moment == "after":
+            await change()
+        return listed
+
+    client.get_devices = racing_get_devices  # type: ignore[method-assign]
+    running = await start_connection(
+        client, appliances=[device.appliance for device in devices]
+    )
+    connection, recorder = running.connection, running.recorder
+    await recorder.wait_for_updates(5)
+    mark = len(recorder.events)
+    proxy.cut()
+    await recorder.wait_until(lambda: added)
+    (second,) = added
+    await recorder.wait_until(
+        lambda: (
+            (second.id, None)
+            in [
+                (e.device_id, e.compartment)
+                for e in of(since(recorder, mark), DeviceUpdate)
+            ]
+            and set(connection.appliances) == {"oven-1", "dishwasher-1", second.id}
+        )
+    )
+    async with asyncio.timeout(WAIT):
+        await server.wait_until(lambda: server.subscriber_count(second.id) == 1)
+
+    after = since(recorder, mark)
+    assert [event.device.id for event in of(after, DeviceAdded)] == [second.id]
+    assert of(after, DeviceRemoved) == [DeviceRemoved(device_id="fridge-1")]
+    assert set(connection.device_ids) == {"oven-1", "dishwasher-1", second.id}
+    assert connection.state is ConnectionState.CONNECTED
+    if moment == "before":
+        # The list was current: one subscribe, and the socket's repeats were dropped silently.
+        assert len(of(after, Subscribed)) == 1
+        assert connection.stats.malformed_messages == 0
+
+
+async def test_fixed_ids_still_keep_the_list(
+    demo_client: Kitchen, start_connection: StartConnection
+) -> None:
+    """Switched to fixed ids, a new appliance is remembered and announced but not subscribed."""
+    running = await start_connection(demo_client)
+    connection, recorder = running.connection, running.recorder
+    await recorder.wait_for_updates(5)
+    connection.set_device_ids(["oven-1"])
+    await recorder.wait_until(lambda: len(recorder.of(Subscribed)) == 2)
+
+    second = await demo_client.add_device(DeviceType.DISHWASHER, "Second Dishwasher")
+    await recorder.wait_until(lambda: len(recorder.of(DeviceAdded)) == 4)
+    assert connection.appliances[second.id] == second.appliance
+    assert connection.device_ids == ("oven-1",)
+    # A re-subscription would have been sent before this one, on the same socket.
+    connection.set_device_ids(["oven-1", "dishwasher-1"])
+    await recorder.wait_until(lambda: len(recorder.of(Subscribed)) >= 3)
+    assert [event.device_ids for event in recorder.of(Subscribed)] == [
+        ("oven-1", "fridge-1", "dishwasher-1"),
+        ("oven-1",),
+        ("oven-1", "dishwasher-1"),
+    ]
+
+
+async def test_server_error_is_logged_once_and_delivered(
+    demo_client: Kitchen,
+    start_connection: StartConnection,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A refusal is logged at warning once per code and ids, and every one is delivered."""
+    caplog.set_level(logging.WARNING, logger="custom_components.smart_kitchen.api")
+    running = await start_connection(demo_client, device_ids=["oven-1", "fridge-2"])
+    connection, recorder = running.connection, running.recorder
+    await recorder.wait_until(lambda: recorder.of(ServerError))
+    # Another subscribe, the same refusal.
+    connection.set_device_ids(["fridge-2"])
+    await recorder.wait_until(lambda: len(recorder.of(ServerError)) == 2)
+    connection.set_device_ids(["fridge-2", "oven-1", "toaster-9"])
+    await recorder.wait_until(lambda: len(recorder.of(ServerError)) == 3)
+
+    errors = recorder.of(ServerError)
+    assert [(e.code, e.device_ids) for e in errors] == [
+        ("forbidden_device", ("fridge-2",)),
+        ("forbidden_device", ("fridge-2",)),
+        ("forbidden_device", ("fridge-2", "toaster-9")),
+    ]
+    warnings = [
+        record
+        for record in caplog.records
+        if record.name == "custom_components.smart_kitchen.api.connection"
+    ]
+    assert [record.levelno for record in warnings] == [logging.WARNING] * 2
+    assert "forbidden_device for fridge-2" in warnings[0].getMessage()
+    assert "fridge-2, toaster-9" in warnings[1].getMessage()
+    assert connection.state is ConnectionState.CONNECTED
