@@ -20,6 +20,7 @@ from .api import (
     LoginResult,
     ServerInfo,
     SmartKitchenAuthenticationError,
+    SmartKitchenCertificateError,
     SmartKitchenClient,
     SmartKitchenError,
     SmartKitchenRateLimitedError,
@@ -229,6 +230,9 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = "invalid_auth"
         except SmartKitchenRateLimitedError:
             errors["base"] = "too_many_attempts"
+        except SmartKitchenCertificateError as err:
+            LOGGER.warning("Not adding %s: %s", data[CONF_URL], err)
+            errors["base"] = "certificate_not_trusted"
         except SmartKitchenError:
             errors["base"] = "cannot_connect"
         except Exception:  # noqa: BLE001 - shown as "unknown", with the traceback in the log

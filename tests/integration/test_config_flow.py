@@ -19,7 +19,11 @@ from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smart_kitchen.api import ServerInfo, SmartKitchenResponseError
+from custom_components.smart_kitchen.api import (
+    ServerInfo,
+    SmartKitchenCertificateError,
+    SmartKitchenResponseError,
+)
 from custom_components.smart_kitchen.const import DOMAIN
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 
@@ -458,3 +462,25 @@ async def test_reconfigure_other_server(
 
     assert_aborted(result, "wrong_server")
     assert mock_config_entry.data[CONF_URL] == server.url
+
+
+async def test_user_flow_untrusted_certificate(
+    hass: HomeAssistant, server: SmartKitchenServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A certificate the client does not trust is named as such (form and log), then recovered from.
+
+    tests/api/test_reliability.py shows the client raising it for a real self-signed server.
+    """
+    with substitute_get_info(
+        SmartKitchenCertificateError(
+            "The TLS certificate of x is not trusted: self-signed"
+        )
+    ):
+        result = await submit_user_step(hass, user_input(server))
+    assert_form_error(result, "certificate_not_trusted")
+    assert f"Not adding {server.url}: The TLS certificate" in caplog.text
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(server)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY

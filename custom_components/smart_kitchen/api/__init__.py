@@ -2,10 +2,11 @@
 
 from .alerts import AlertTracker
 from .client import SmartKitchenClient, server_url
-from .connection import Backoff, SmartKitchenConnection, backoff_delay
+from .connection import Backoff, SmartKitchenConnection
 from .const import PROTOCOL_VERSION
 from .exceptions import (
     SmartKitchenAuthenticationError,
+    SmartKitchenCertificateError,
     SmartKitchenCommandError,
     SmartKitchenConnectionClosedError,
     SmartKitchenConnectionError,
@@ -79,6 +80,7 @@ __all__ = [
     "ServerInfo",
     "SetpointRange",
     "SmartKitchenAuthenticationError",
+    "SmartKitchenCertificateError",
     "SmartKitchenClient",
     "SmartKitchenCommandError",
     "SmartKitchenConnection",
@@ -90,7 +92,6 @@ __all__ = [
     "SmartKitchenResponseError",
     "SmartKitchenUnsupportedProtocolError",
     "Subscribed",
-    "backoff_delay",
     "server_url",
     "setpoint_range",
 ]

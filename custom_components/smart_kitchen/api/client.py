@@ -12,6 +12,7 @@ from yarl import URL
 
 from .exceptions import (
     SmartKitchenAuthenticationError,
+    SmartKitchenCertificateError,
     SmartKitchenCommandError,
     SmartKitchenConnectionClosedError,
     SmartKitchenConnectionError,
@@ -158,6 +159,8 @@ class SmartKitchenClient:
             raise SmartKitchenConnectionClosedError(
                 f"{self.url} closed the connection before answering"
             ) from err
+        except aiohttp.ClientConnectorCertificateError as err:
+            raise _certificate_error(self.url, err) from err
         except aiohttp.ClientError as err:
             raise SmartKitchenConnectionError(
                 f"Error talking to {self.url}: {err}"
@@ -288,6 +291,8 @@ class SmartKitchenClient:
             raise SmartKitchenConnectionTimeoutError(
                 f"Timeout after {self.request_timeout} s opening the WebSocket of {self.url}"
             ) from err
+        except aiohttp.ClientConnectorCertificateError as err:
+            raise _certificate_error(self.url, err) from err
         except aiohttp.ClientError as err:
             raise SmartKitchenConnectionError(
                 f"Error opening the WebSocket of {self.url}: {err}"
@@ -307,6 +312,15 @@ class SmartKitchenClient:
     async def __aexit__(self, *_exc_info: object) -> None:
         """Close the session this client created, if any."""
         await self.close()
+
+
+def _certificate_error(
+    url: str, err: aiohttp.ClientConnectorCertificateError
+) -> SmartKitchenCertificateError:
+    """Say that the certificate is not trusted, and why (self-signed, expired, wrong host)."""
+    return SmartKitchenCertificateError(
+        f"The TLS certificate of {url} is not trusted: {err.certificate_error}"
+    )
 
 
 def server_url(url: str) -> URL:

@@ -39,16 +39,24 @@ from .models import (
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_HEARTBEAT = 20.0
-BACKOFF_INITIAL = 0.5
-BACKOFF_MAX = 60.0
-# A connection that stayed up this long counts as healthy: the next drop retries quickly again.
-BACKOFF_RESET_AFTER = 60.0
+# A LAN server answers a ping within milliseconds: ping after 4 s of silence, and give up after two
+# unanswered pings, so a half-open link is noticed within 3 x 4 = 12 s.
+DEFAULT_HEARTBEAT = 4.0
 # Far above any real message (a device update is < 1 KiB); a bigger frame means a broken peer.
 MAX_MESSAGE_SIZE = 1024 * 1024
 MALFORMED_LOG_INTERVAL = 60.0
 # Pings that may go unanswered (one per heartbeat interval) before the link counts as dead.
 MISSED_PONGS = 2
+# While draining a backlog of frames, give the event loop a turn at least this often (seconds): a burst
+# of thousands of updates must not block Home Assistant.
+YIELD_INTERVAL = 0.02
+
+# How long the server has been away -> the longest wait between two attempts. A LAN server that restarts
+# is back within seconds: retry about every half second for the first minute, every two seconds for ten
+# minutes, then back off to a minute. Full jitter spreads many clients over each interval.
+BACKOFF_STEPS: tuple[tuple[float, float], ...] = ((60.0, 1.0), (600.0, 4.0))
+BACKOFF_MAX = 60.0
+BACKOFF_MIN = 0.1
 
 _CLOSE_POLICY_VIOLATION = aiohttp.WSCloseCode.POLICY_VIOLATION
 _CLOSE_TYPES = frozenset(
@@ -56,49 +64,44 @@ _CLOSE_TYPES = frozenset(
 )
 
 
-def backoff_delay(
-    attempt: int,
-    *,
-    initial: float = BACKOFF_INITIAL,
-    maximum: float = BACKOFF_MAX,
-    rand: Callable[[], float] = random.random,
-) -> float:
-    """Return the wait before retry number `attempt` (0-based): exponential with full jitter."""
-    # Capping the exponent keeps 2.0**attempt finite however long a server stays away.
-    ceiling = min(maximum, initial * 2.0 ** min(attempt, 1000))
-    return rand() * ceiling
-
-
 class Backoff:
-    """Reconnect delays: exponential with full jitter, starting over after a healthy connection."""
+    """Reconnect delays that depend on how long the server has been away, with full jitter.
+
+    It starts over once a connection is subscribed again (the server took the subscription and sends
+    its snapshot), so every outage starts with fast retries.
+    """
 
     def __init__(
         self,
         *,
-        initial: float = BACKOFF_INITIAL,
+        steps: tuple[tuple[float, float], ...] = BACKOFF_STEPS,
         maximum: float = BACKOFF_MAX,
-        reset_after: float = BACKOFF_RESET_AFTER,
+        minimum: float = BACKOFF_MIN,
         rand: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Start at retry number 0."""
-        self._initial = initial
+        """Use `steps` of (away for less than seconds, longest wait), then `maximum`."""
+        self._steps = steps
         self._maximum = maximum
-        self._reset_after = reset_after
+        self._minimum = minimum
         self._rand = rand
-        self.attempt = 0
+        self._clock = clock
+        self._since: float | None = None
 
-    def connection_ended(self, connected_for: float | None) -> None:
-        """Start over if the connection that just ended had been up for long enough."""
-        if connected_for is not None and connected_for >= self._reset_after:
-            self.attempt = 0
+    def reset(self) -> None:
+        """Start over: the server is back."""
+        self._since = None
 
     def next_delay(self) -> float:
-        """Return the wait before the next retry and count the retry."""
-        delay = backoff_delay(
-            self.attempt, initial=self._initial, maximum=self._maximum, rand=self._rand
+        """Return the wait before the next attempt: between `minimum` and the ceiling of now."""
+        now = self._clock()
+        if self._since is None:
+            self._since = now
+        away = now - self._since
+        ceiling = next(
+            (longest for until, longest in self._steps if away < until), self._maximum
         )
-        self.attempt += 1
-        return delay
+        return self._minimum + self._rand() * max(ceiling - self._minimum, 0.0)
 
 
 class _LinkClosedError(Exception):
@@ -115,8 +118,6 @@ class _Drop:
     """Why a connection attempt ended and what that means for the next one."""
 
     reason: str
-    # Seconds the stream was up after `connected`, or None if it never got there.
-    connected_for: float | None = None
     # The server closed the stream with 1008: its token is no longer valid.
     token_rejected: bool = False
     min_delay: float = 0.0
@@ -172,8 +173,8 @@ class SmartKitchenConnection:
         self._stats = ConnectionStats()
         # Kept as a float: reading the clock for every message is cheaper than building a datetime.
         self._last_message_time: float | None = None
-        self._malformed_suppressed = 0
-        self._malformed_logged_at: float | None = None
+        # Per kind of malformed message: when it was last logged, and how many were skipped since.
+        self._malformed_log: dict[str, tuple[float | None, int]] = {}
         self._server_errors_logged: set[tuple[str, tuple[str, ...]]] = set()
 
     def __repr__(self) -> str:
@@ -275,7 +276,6 @@ class SmartKitchenConnection:
 
     async def _run_loop(self) -> None:
         """Connect, stream, and reconnect with backoff until cancelled or the login is refused."""
-        backoff = self._backoff
         token_refused_before = False
         try:
             while True:
@@ -292,12 +292,15 @@ class SmartKitchenConnection:
                 except (SmartKitchenError, aiohttp.ClientError, OSError) as err:
                     # aiohttp and OS errors can still escape from pings on a socket that just broke.
                     drop = _Drop(str(err) or type(err).__name__)
-                backoff.connection_ended(drop.connected_for)
                 # Sessions vanish when the server restarts, so a refused token is replaced at once;
                 # refused again right away, it waits for the backoff so that nothing loops hot.
                 retry_now = drop.token_rejected and not token_refused_before
                 token_refused_before = drop.token_rejected
-                delay = 0.0 if retry_now else max(drop.min_delay, backoff.next_delay())
+                delay = (
+                    0.0
+                    if retry_now
+                    else max(drop.min_delay, self._backoff.next_delay())
+                )
                 self._stats.last_disconnect_reason = drop.reason
                 retry_at = self._stats.next_retry_at = datetime.now(UTC) + timedelta(
                     seconds=delay
@@ -338,7 +341,6 @@ class SmartKitchenConnection:
     async def _stream(self, ws: aiohttp.ClientWebSocketResponse) -> _Drop:
         """Wait for `connected`, catch up, subscribe, and deliver events until the socket ends."""
         loop = asyncio.get_running_loop()
-        connected_at: float | None = None
         writer: asyncio.Task[None] | None = None
         try:
             try:
@@ -356,23 +358,21 @@ class SmartKitchenConnection:
                 # What came or went while the stream was down was announced to nobody. Messages
                 # wait in the socket meanwhile, so none is lost and each is newer than the list.
                 await self._catch_up()
-            connected_at = loop.time()
             self._on_connected(event)
             self._subscribe_wanted = wanted = asyncio.Event()
             # The server sends the snapshot right after `subscribed`, so no waiting is needed.
             await self._send_subscribe(ws)
             writer = asyncio.create_task(self._send_subscriptions(ws, wanted))
+            yielded_at = loop.time()
             while True:
                 if (event := await self._next_event(ws)) is not None:
                     self._dispatch(event)
+                if loop.time() - yielded_at > YIELD_INTERVAL:
+                    # Buffered frames are read without suspending: let the loop run others.
+                    await asyncio.sleep(0)
+                    yielded_at = loop.time()
         except _LinkClosedError as err:
-            return _Drop(
-                str(err),
-                connected_for=None
-                if connected_at is None
-                else loop.time() - connected_at,
-                token_rejected=err.token_rejected,
-            )
+            return _Drop(str(err), token_rejected=err.token_rejected)
         finally:
             self._subscribe_wanted = None
             self._stats.connected_since = None
@@ -416,8 +416,10 @@ class SmartKitchenConnection:
             try:
                 await self._send_subscribe(ws)
             except (aiohttp.ClientError, ConnectionError) as err:
-                # The reader sees the same broken socket and reconnects, which subscribes again.
+                # A stream that cannot subscribe is deaf: end it, and the reader reconnects.
                 _LOGGER.debug("Could not send the subscription: %s", err)
+                await ws.close()
+                return
 
     async def _send_subscribe(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         """Send the current subscription with the alert cursor, so missed alerts replay."""
@@ -444,8 +446,10 @@ class SmartKitchenConnection:
                     return
             case Subscribed():
                 self._alerts.subscribed(event.last_alert_id)
+                # The server is back and serving: the next outage starts with fast retries.
+                self._backoff.reset()
             case Alert():
-                if not self._alerts.accept(event):
+                if not self._expected(event) or not self._alerts.accept(event):
                     return
                 self._stats.alerts += 1
             case DeviceAdded() if self._appliances is not None:
@@ -462,23 +466,25 @@ class SmartKitchenConnection:
                 self._log_server_error(event)
         self._emit(event)
 
-    def _expected(self, update: DeviceUpdate) -> bool:
-        """Return whether an update fits the appliance it names; count it as malformed if not."""
+    def _expected(self, event: DeviceUpdate | Alert) -> bool:
+        """Return whether an update or alert fits the appliance it names; count it as malformed if not."""
         if self._appliances is None or self._fixed_ids is not None:
             return True
-        appliance = self._appliances.get(update.device_id)
+        appliance = self._appliances.get(event.device_id)
         if appliance is None:
             self._count_malformed(
-                f"update of an unknown appliance {update.device_id!r}"
+                "unknown appliance",
+                f"{type(event).__name__} of an unknown appliance {event.device_id!r}",
             )
             return False
         if (
-            appliance.type is not update.device_type
-            or update.compartment not in appliance.compartments
+            appliance.type is not event.device_type
+            or event.compartment not in appliance.compartments
         ):
             self._count_malformed(
-                f"update of {update.device_id!r} as a {update.device_type} "
-                f"compartment {update.compartment!r}, which it does not have"
+                "mismatched appliance",
+                f"{type(event).__name__} of {event.device_id!r} as a {event.device_type} "
+                f"compartment {event.compartment!r}, which it does not have",
             )
             return False
         return True
@@ -503,15 +509,16 @@ class SmartKitchenConnection:
         self._stats.messages += 1
         self._last_message_time = time.time()
         if msg.type is aiohttp.WSMsgType.ERROR:
-            self._count_malformed(f"unreadable frame: {msg.data}")
+            self._count_malformed("unreadable", f"unreadable frame: {msg.data}")
             raise _LinkClosedError(f"broken frame: {msg.data}")
         if msg.type is not aiohttp.WSMsgType.TEXT:
-            self._count_malformed(f"unexpected {msg.type.name} frame")
+            self._count_malformed(msg.type.name, f"unexpected {msg.type.name} frame")
             return None
         try:
             event = parse_message(msg.data)
         except SmartKitchenResponseError as err:
-            self._count_malformed(str(err))
+            # The kind is where decoding failed, e.g. "OvenState.currentTemperature".
+            self._count_malformed(str(err).partition(":")[0], str(err))
             return None
         if event is None:
             _LOGGER.debug("Ignoring a message of an unknown type")
@@ -544,21 +551,19 @@ class SmartKitchenConnection:
             elif msg.type is not aiohttp.WSMsgType.PONG:
                 return msg
 
-    def _count_malformed(self, detail: str) -> None:
-        """Count a malformed message and log it at debug, at most once per interval."""
+    def _count_malformed(self, kind: str, detail: str) -> None:
+        """Count a malformed message; warn about each kind at most once per interval."""
         self._stats.malformed_messages += 1
         now = asyncio.get_running_loop().time()
-        if (
-            self._malformed_logged_at is not None
-            and now - self._malformed_logged_at < MALFORMED_LOG_INTERVAL
-        ):
-            self._malformed_suppressed += 1
+        logged_at, suppressed = self._malformed_log.get(kind, (None, 0))
+        if logged_at is not None and now - logged_at < MALFORMED_LOG_INTERVAL:
+            self._malformed_log[kind] = (logged_at, suppressed + 1)
             return
-        _LOGGER.debug(
-            "Skipping a malformed message from %s (%d more skipped since the last report): %s",
+        _LOGGER.warning(
+            "Skipping a malformed message from %s (%d more of this kind skipped since the last "
+            "report): %s",
             self._client.url,
-            self._malformed_suppressed,
+            suppressed,
             detail,
         )
-        self._malformed_logged_at = now
-        self._malformed_suppressed = 0
+        self._malformed_log[kind] = (now, 0)

@@ -24,6 +24,10 @@ class SmartKitchenConnectionClosedError(SmartKitchenConnectionError):
     """The server closed the connection."""
 
 
+class SmartKitchenCertificateError(SmartKitchenConnectionError):
+    """The server's TLS certificate is not trusted (self-signed, expired, or for another host)."""
+
+
 class SmartKitchenAuthenticationError(SmartKitchenError):
     """The server refused the credentials or the token."""
 

@@ -1,0 +1,320 @@
+"""Reliability of the connection: fast reconnects to a returning server, bursts, bad frames, TLS."""
+
+import asyncio
+from collections.abc import Callable
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+import pytest
+
+from custom_components.smart_kitchen.api import (
+    Backoff,
+    ConnectionState,
+    ConnectionStateChanged,
+    DeviceUpdate,
+    Event,
+    SmartKitchenCertificateError,
+    SmartKitchenClient,
+    SmartKitchenConnection,
+    Subscribed,
+)
+from custom_components.smart_kitchen.api.connection import (
+    DEFAULT_HEARTBEAT,
+    MISSED_PONGS,
+)
+from smart_kitchen_server import SmartKitchenServer
+
+from .test_client import self_signed_context
+
+WAIT = 10.0
+
+
+class Events:
+    """Records events and wakes waiters."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self.events: list[Event] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, event: Event) -> None:
+        """Record one event."""
+        self.events.append(event)
+        self._changed.set()
+
+    def of[T](self, kind: type[T]) -> list[T]:
+        """Return the events of one type."""
+        return [event for event in self.events if isinstance(event, kind)]
+
+    async def wait_until(self, predicate: Callable[[], object]) -> None:
+        """Return once predicate() holds."""
+        async with asyncio.timeout(WAIT):
+            while not predicate():
+                self._changed.clear()
+                await self._changed.wait()
+
+
+class SteppingClock:
+    """A monotonic clock that jumps forward each time it is read."""
+
+    def __init__(self, step: float) -> None:
+        """Jump `step` seconds per read."""
+        self.now = 0.0
+        self.step = step
+
+    def __call__(self) -> float:
+        """Return the time, then move on."""
+        self.now += self.step
+        return self.now
+
+
+def test_backoff_steps_follow_how_long_the_server_is_away() -> None:
+    """Within a minute every wait is at most 1 s, within ten minutes 4 s, then up to a minute."""
+    clock = SteppingClock(0.0)
+    backoff = Backoff(rand=lambda: 1.0, clock=clock)
+    ceilings = []
+    for away in (0, 30, 59.9, 60, 300, 599.9, 600, 3600):
+        clock.now = away
+        ceilings.append(backoff.next_delay())
+    assert ceilings == [1.0, 1.0, 1.0, 4.0, 4.0, 4.0, 60.0, 60.0]
+    backoff.reset()
+    assert backoff.next_delay() == 1.0
+    # Full jitter, but never a hot loop.
+    assert Backoff(rand=lambda: 0.0, clock=clock).next_delay() == 0.1
+
+
+def test_half_open_links_are_noticed_within_fifteen_seconds() -> None:
+    """Pings after DEFAULT_HEARTBEAT s of silence; MISSED_PONGS unanswered ones end the link."""
+    assert DEFAULT_HEARTBEAT * (MISSED_PONGS + 1) <= 15
+
+
+async def test_backoff_starts_over_once_subscribed(
+    server: SmartKitchenServer, session: aiohttp.ClientSession
+) -> None:
+    """A restart storm: every restart is met with the fast first retry again.
+
+    The clock jumps an hour per reading, so a backoff that never started over would wait its
+    maximum (an hour here) after the second drop and the test would time out.
+    """
+    events = Events()
+    client = SmartKitchenClient(server.url, session, username="demo", password="demo")
+    backoff = Backoff(
+        steps=((60.0, 0.01),),
+        maximum=3600.0,
+        minimum=0.0,
+        rand=lambda: 1.0,
+        clock=SteppingClock(3600.0),
+    )
+    connection = SmartKitchenConnection(client, on_event=events, backoff=backoff)
+    task = asyncio.create_task(connection.run())
+    try:
+        for drops in range(1, 6):
+            await events.wait_until(
+                lambda drops=drops: len(events.of(Subscribed)) == drops
+            )
+            await server.drop_connections()
+        await events.wait_until(lambda: len(events.of(Subscribed)) == 6)
+        waits = [
+            (event.retry_at - dt.datetime.now(dt.UTC)).total_seconds()
+            for event in events.of(ConnectionStateChanged)
+            if event.state is ConnectionState.DISCONNECTED and event.retry_at
+        ]
+        assert len(waits) == 5
+        assert all(wait < 1 for wait in waits)
+    finally:
+        await connection.close()
+        await task
+
+
+async def test_a_burst_is_drained_while_the_loop_stays_responsive(
+    session: aiohttp.ClientSession,
+) -> None:
+    """5,000 updates in one burst are all delivered, and other tasks run while they are read."""
+    update = {
+        "type": "device_update",
+        "deviceId": "dishwasher-1",
+        "deviceType": "dishwasher",
+        "compartment": None,
+        "state": {
+            "status": "idle",
+            "program": None,
+            "remainingMinutes": 0,
+            "progress": 0,
+            "doorOpen": False,
+        },
+        "ts": "2026-11-27T08:00:00Z",
+    }
+
+    async def websocket(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json(
+            {"type": "connected", "userId": "u", "serverId": "s", "bootId": "b"}
+        )
+        await ws.receive()
+        await ws.send_json({"type": "subscribed", "deviceIds": ["dishwasher-1"]})
+        for _ in range(5000):
+            await ws.send_json(update)
+        await ws.receive()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", websocket)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    events = Events()
+    client = SmartKitchenClient(url, session)
+    client.token = "t"
+    connection = SmartKitchenConnection(
+        client, on_event=events, device_ids=["dishwasher-1"]
+    )
+    turns = 0
+    reading = True
+
+    async def other_task() -> None:
+        nonlocal turns
+        while reading:
+            turns += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(connection.run())
+    other = asyncio.create_task(other_task())
+    try:
+        await events.wait_until(lambda: len(events.of(DeviceUpdate)) == 5000)
+    finally:
+        reading = False
+        await connection.close()
+        await task
+        await other
+        await runner.cleanup()
+    assert connection.stats.malformed_messages == 0
+    # The other task had turns while the burst was read, not only after it.
+    assert turns > 1
+
+
+async def test_bad_frames_warn_once_per_kind(
+    session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Malformed frames are counted; each kind is a warning once per minute, not a traceback."""
+    good = {
+        "type": "device_update",
+        "deviceId": "oven-1",
+        "deviceType": "oven",
+        "compartment": "upper",
+        "state": {
+            "currentTemperature": 21.0,
+            "targetTemperature": None,
+            "mode": "off",
+            "status": "off",
+            "doorOpen": False,
+        },
+        "ts": "2026-11-27T08:00:00Z",
+    }
+    bad: list[dict[str, Any]] = [
+        {**good, "state": {**good["state"], "currentTemperature": 1e308}},
+        {**good, "state": {**good["state"], "currentTemperature": 1e300}},
+        {**good, "ts": "9999-12-31T23:59:59Z"},
+        {**good, "deviceType": "fridge"},
+        {**good, "deviceId": "oven-99"},
+        {**good, "compartment": "middle"},
+    ]
+
+    async def websocket(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json(
+            {"type": "connected", "userId": "u", "serverId": "s", "bootId": "b"}
+        )
+        await ws.receive()
+        await ws.send_json({"type": "subscribed", "deviceIds": ["oven-1"]})
+        for frame in bad:
+            await ws.send_json(frame)
+            await ws.send_json(good)
+        await ws.receive()
+        return ws
+
+    async def devices(_request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "devices": [
+                    {
+                        "id": "oven-1",
+                        "type": "oven",
+                        "name": "Oven",
+                        "model": "M",
+                        "firmware": "1",
+                        "compartments": {"upper": good["state"]},
+                    }
+                ]
+            }
+        )
+
+    app = web.Application()
+    app.router.add_get("/ws", websocket)
+    app.router.add_get("/api/devices", devices)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    events = Events()
+    client = SmartKitchenClient(url, session)
+    client.token = "t"
+    connection = SmartKitchenConnection(client, on_event=events)
+    task = asyncio.create_task(connection.run())
+    try:
+        await events.wait_until(lambda: len(events.of(DeviceUpdate)) == len(bad))
+    finally:
+        await connection.close()
+        await task
+        await runner.cleanup()
+    assert connection.stats.malformed_messages == len(bad)
+    warnings = [
+        record
+        for record in caplog.records
+        if record.levelno == logging.WARNING and "malformed" in record.getMessage()
+    ]
+    # Two temperatures out of range are one kind; the others are one each.
+    assert len(warnings) == len(bad) - 1
+    assert not [record for record in caplog.records if record.exc_info]
+
+
+async def test_an_untrusted_certificate_is_named(
+    session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """TLS is verified by default; a self-signed server is refused with a certificate error."""
+
+    async def info(_request: web.Request) -> web.Response:
+        return web.json_response(
+            {"serverId": "s", "name": "K", "version": "1", "protocol": 1}
+        )
+
+    app = web.Application()
+    app.router.add_get("/api/info", info)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(
+        runner, "127.0.0.1", 0, ssl_context=self_signed_context(tmp_path)
+    )
+    await site.start()
+    url = f"https://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        with pytest.raises(SmartKitchenCertificateError, match="not trusted"):
+            await SmartKitchenClient(url, session).get_info()
+        client = SmartKitchenClient(url, session)
+        client.token = "t"
+        with pytest.raises(SmartKitchenCertificateError):
+            await client.ws_connect()
+        # Turned off on purpose, the same server answers.
+        assert (
+            await SmartKitchenClient(url, session, verify_ssl=False).get_info()
+        ).name == "K"
+    finally:
+        await runner.cleanup()
