@@ -177,7 +177,7 @@ async def start_connection() -> AsyncGenerator[StartConnection]:
     async def start(client: SmartKitchenClient, **options: Any) -> Running:
         recorder = Recorder()
         options = {
-            "backoff": Backoff(initial=0.01, maximum=0.05, rand=lambda: 1.0),
+            "backoff": Backoff(steps=(), minimum=0.01, maximum=0.05, rand=lambda: 1.0),
             **options,
         }
         connection = SmartKitchenConnection(client, on_event=recorder, **options)

@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import UTC, datetime, timedelta, tzinfo
+import itertools
 import logging
 from typing import Self
 
@@ -366,23 +367,16 @@ async def test_throttled_login_waits_for_retry_after(
     assert running.task.result() is None
 
 
-@pytest.mark.parametrize(
-    ("reset_after", "delay_after_healthy"),
-    [(0.0, 0.01), (3600.0, 0.08)],
-    ids=["healthy-resets", "short-lived-keeps-growing"],
-)
-async def test_reconnect_delays_double_cap_and_reset(
+async def test_reconnect_delays_step_up_and_start_over_once_subscribed(
     session: aiohttp.ClientSession,
     proxy: TcpProxy,
     start_connection: StartConnection,
     monkeypatch: pytest.MonkeyPatch,
-    *,
-    reset_after: float,
-    delay_after_healthy: float,
 ) -> None:
-    """The manager announces retries 0.01, 0.02, 0.04, then the 0.08 cap; a healthy link resets.
+    """The longer the server is away, the longer the waits; a subscribed stream starts them over.
 
-    With full jitter at its maximum (rand = 1.0) each delay is the exponential ceiling. The clock
+    The backoff's clock moves one second per decision, so the steps are crossed at the 3rd and 5th
+    retry. With full jitter at its maximum (rand = 1.0) each delay is its step's ceiling. The clock
     the manager stamps retry_at with is frozen, so retry_at - now is exactly the delay it chose.
     """
 
@@ -399,7 +393,11 @@ async def test_reconnect_delays_double_cap_and_reset(
     running = await start_connection(
         client,
         backoff=Backoff(
-            initial=0.01, maximum=0.08, reset_after=reset_after, rand=lambda: 1.0
+            steps=((2.0, 0.01), (4.0, 0.04)),
+            maximum=0.08,
+            minimum=0.0,
+            rand=lambda: 1.0,
+            clock=itertools.count().__next__,
         ),
     )
     recorder = running.recorder
@@ -433,7 +431,7 @@ async def test_reconnect_delays_double_cap_and_reset(
         for event in retries()
         if event.retry_at is not None
     ]
-    assert delays == [0.01, 0.02, 0.04, 0.08, 0.08, delay_after_healthy]
+    assert delays == [0.01, 0.01, 0.04, 0.04, 0.08, 0.01]
     # The stats (diagnostics) announced the same retry times.
     assert announced == [event.retry_at for event in retries()]
 
@@ -587,7 +585,7 @@ async def test_close_during_backoff_is_prompt(
     client = SmartKitchenClient(f"http://127.0.0.1:{free_port()}", session)
     client.token = "t"
     running = await start_connection(
-        client, backoff=Backoff(initial=3600.0, maximum=3600.0)
+        client, backoff=Backoff(steps=(), minimum=3600.0, maximum=3600.0)
     )
     await running.recorder.wait_for_state(ConnectionState.DISCONNECTED)
     assert "Error opening the WebSocket" in (
@@ -701,7 +699,7 @@ async def test_secrets_never_reach_the_logs(
         client,
         on_event=recorder,
         device_ids=["oven-9"],
-        backoff=Backoff(initial=0.01),
+        backoff=Backoff(steps=(), minimum=0.01, maximum=0.01),
     )
     task = asyncio.create_task(connection.run())
     try:

@@ -220,7 +220,10 @@ async def test_malformed_and_unknown_messages(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Malformed messages are counted, logged at debug with a rate limit and skipped; unknown ones ignored."""
+    """Malformed messages are counted, warned about once per kind and interval, and skipped.
+
+    Unknown message types are ignored (debug).
+    """
     caplog.set_level(logging.DEBUG, logger="custom_components.smart_kitchen.api")
     kitchen = FakeKitchen(
         [
@@ -231,6 +234,7 @@ async def test_malformed_and_unknown_messages(
                 {**alert(1), "id": "one"},
                 {**UPDATE, "state": {**UPDATE["state"], "status": "steaming"}},
                 b'{"type": "subscribed", "deviceIds": []}',
+                "{{",
                 {"type": "firmware_update", "version": "2"},
                 {**UPDATE, "newField": {"nested": True}},
                 "}",
@@ -246,7 +250,7 @@ async def test_malformed_and_unknown_messages(
             monkeypatch.setattr(connection_module, "MALFORMED_LOG_INTERVAL", 0.0)
 
     recorder.hook = speed_up_logging
-    await recorder.wait_until(lambda: running.connection.stats.messages == 11)
+    await recorder.wait_until(lambda: running.connection.stats.messages == 12)
 
     assert [
         type(event)
@@ -258,12 +262,19 @@ async def test_malformed_and_unknown_messages(
         DeviceUpdate,
     ]
     stats = running.connection.stats
-    assert stats.malformed_messages == 7
+    assert stats.malformed_messages == 8
     assert running.connection.state is ConnectionState.CONNECTED
-    reports = [r.getMessage() for r in caplog.records if "malformed" in r.getMessage()]
-    assert len(reports) == 2
-    assert "(0 more skipped since the last report): Not JSON" in reports[0]
-    assert "(5 more skipped since the last report)" in reports[1]
+    reports = [r for r in caplog.records if "malformed" in r.getMessage()]
+    assert all(report.levelno == logging.WARNING for report in reports)
+    # Five kinds (not JSON, not a message object, Alert.id, the state, a binary frame), each once;
+    # the second "not JSON" is held back until the interval is over, then counted in the report.
+    assert len(reports) == 6
+    assert "(0 more of this kind skipped since the last report): Not JSON" in (
+        reports[0].getMessage()
+    )
+    assert "(1 more of this kind skipped since the last report): Not JSON" in (
+        reports[-1].getMessage()
+    )
     assert "Ignoring a message of an unknown type" in caplog.text
 
 
@@ -309,7 +320,7 @@ async def test_stale_token_is_replaced_by_one_login(
         session,
         start_connection,
         token="stale",
-        backoff=Backoff(initial=0.01, maximum=0.05, rand=counting(draws)),
+        backoff=Backoff(steps=(), minimum=0.01, maximum=0.05, rand=counting(draws)),
     )
     recorder = running.recorder
     await recorder.wait_until(lambda: recorder.of(DeviceUpdate))
@@ -350,7 +361,7 @@ async def test_fresh_token_refused_backs_off(
         kitchen_url,
         session,
         start_connection,
-        backoff=Backoff(initial=0.01, maximum=0.05, rand=counting(draws)),
+        backoff=Backoff(steps=(), minimum=0.01, maximum=0.05, rand=counting(draws)),
     )
     recorder = running.recorder
     await recorder.wait_for_state(ConnectionState.DISCONNECTED, count=3)
@@ -416,7 +427,7 @@ async def test_fresh_token_refused_on_the_upgrade_backs_off(
     running = await start_connection(
         client,
         device_ids=["dishwasher-1"],
-        backoff=Backoff(initial=0.01, maximum=0.05, rand=counting(draws)),
+        backoff=Backoff(steps=(), minimum=0.01, maximum=0.05, rand=counting(draws)),
     )
     recorder = running.recorder
     await recorder.wait_for_state(ConnectionState.DISCONNECTED, count=2)
@@ -537,7 +548,7 @@ async def test_failed_subscription_send_is_left_to_the_reader(
             start_connection,
             token="t",
             # No retry within the test: the session it would retry with is closed.
-            backoff=Backoff(initial=3600.0, maximum=3600.0),
+            backoff=Backoff(steps=(), minimum=3600.0, maximum=3600.0),
         )
         recorder = running.recorder
         await recorder.wait_until(lambda: recorder.of(DeviceUpdate))

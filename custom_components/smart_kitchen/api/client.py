@@ -197,19 +197,20 @@ class SmartKitchenClient:
     async def login(
         self, username: str | None = None, password: str | None = None
     ) -> LoginResult:
-        """Log in (with new credentials, which the client keeps, or the stored ones) and keep the token."""
-        if username is not None and password is not None:
-            self._username, self._password = username, password
-        if self._username is None or self._password is None:
+        """Log in (with new credentials, kept once the server accepts them, or the stored ones)."""
+        if username is None or password is None:
+            username, password = self._username, self._password
+        if username is None or password is None:
             raise SmartKitchenAuthenticationError("No credentials to log in with")
         result = LoginResult.from_wire(
             await self._request(
                 "POST",
                 "api",
                 "login",
-                body={"username": self._username, "password": self._password},
+                body={"username": username, "password": password},
             )
         )
+        self._username, self._password = username, password
         self._token = result.token
         return result
 

@@ -419,7 +419,6 @@ class SmartKitchenConnection:
                 # A stream that cannot subscribe is deaf: end it, and the reader reconnects.
                 _LOGGER.debug("Could not send the subscription: %s", err)
                 await ws.close()
-                return
 
     async def _send_subscribe(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         """Send the current subscription with the alert cursor, so missed alerts replay."""
