@@ -220,6 +220,22 @@ async def test_fixed_ids_still_keep_the_list(
     ]
 
 
+async def test_fixed_ids_from_the_start_pass_appliance_changes_on(
+    demo_client: Kitchen, start_connection: StartConnection
+) -> None:
+    """With a fixed subscription (the CLI's --device) and no list, every change is delivered as is."""
+    running = await start_connection(demo_client, device_ids=["oven-1"])
+    connection, recorder = running.connection, running.recorder
+    await recorder.wait_until(lambda: recorder.of(DeviceUpdate))
+    second = await demo_client.add_device(DeviceType.DISHWASHER, "Second Dishwasher")
+    await recorder.wait_until(lambda: recorder.of(DeviceAdded))
+    await demo_client.remove_device(second.id)
+    await recorder.wait_until(lambda: recorder.of(DeviceRemoved))
+    assert connection.appliances == {}
+    assert connection.device_ids == ("oven-1",)
+    assert [event.device_id for event in recorder.of(DeviceRemoved)] == [second.id]
+
+
 async def test_server_error_is_logged_once_and_delivered(
     demo_client: Kitchen,
     start_connection: StartConnection,

@@ -28,7 +28,7 @@ from custom_components.smart_kitchen.api import (
     ServerError,
     SmartKitchenClient,
     Subscribed,
-    connection as connection_module,
+    problems as problems_module,
 )
 
 from .conftest import DEMO, DISHWASHER_IDLE, WAIT, Running, StartConnection
@@ -247,7 +247,7 @@ async def test_malformed_and_unknown_messages(
     def speed_up_logging(event: Event) -> None:
         # From the first valid update on, every malformed message is reported.
         if isinstance(event, DeviceUpdate):
-            monkeypatch.setattr(connection_module, "MALFORMED_LOG_INTERVAL", 0.0)
+            monkeypatch.setattr(problems_module, "MALFORMED_LOG_INTERVAL", 0.0)
 
     recorder.hook = speed_up_logging
     await recorder.wait_until(lambda: running.connection.stats.messages == 12)

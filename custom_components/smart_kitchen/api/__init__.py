@@ -1,8 +1,9 @@
 """Asyncio client library for Smart Kitchen servers (protocol v1); imports nothing from Home Assistant."""
 
 from .alerts import AlertTracker
+from .backoff import Backoff
 from .client import SmartKitchenClient, server_url
-from .connection import Backoff, SmartKitchenConnection
+from .connection import SmartKitchenConnection
 from .const import PROTOCOL_VERSION
 from .exceptions import (
     SmartKitchenAuthenticationError,

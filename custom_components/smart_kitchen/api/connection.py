@@ -5,13 +5,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import logging
-import random
 import time
-from types import MappingProxyType
 
 import aiohttp
 
 from .alerts import AlertTracker
+from .backoff import Backoff
 from .client import SmartKitchenClient
 from .exceptions import (
     SmartKitchenAuthenticationError,
@@ -36,6 +35,8 @@ from .models import (
     dumps,
     parse_message,
 )
+from .problems import ProblemLog
+from .subscription import Subscription
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,64 +45,16 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_HEARTBEAT = 4.0
 # Far above any real message (a device update is < 1 KiB); a bigger frame means a broken peer.
 MAX_MESSAGE_SIZE = 1024 * 1024
-MALFORMED_LOG_INTERVAL = 60.0
 # Pings that may go unanswered (one per heartbeat interval) before the link counts as dead.
 MISSED_PONGS = 2
 # While draining a backlog of frames, give the event loop a turn at least this often (seconds): a burst
 # of thousands of updates must not block Home Assistant.
 YIELD_INTERVAL = 0.02
 
-# How long the server has been away -> the longest wait between two attempts. A LAN server that restarts
-# is back within seconds: retry about every half second for the first minute, every two seconds for ten
-# minutes, then back off to a minute. Full jitter spreads many clients over each interval.
-BACKOFF_STEPS: tuple[tuple[float, float], ...] = ((60.0, 1.0), (600.0, 4.0))
-BACKOFF_MAX = 60.0
-BACKOFF_MIN = 0.1
-
 _CLOSE_POLICY_VIOLATION = aiohttp.WSCloseCode.POLICY_VIOLATION
 _CLOSE_TYPES = frozenset(
     {aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED}
 )
-
-
-class Backoff:
-    """Reconnect delays that depend on how long the server has been away, with full jitter.
-
-    It starts over once a connection is subscribed again (the server took the subscription and sends
-    its snapshot), so every outage starts with fast retries.
-    """
-
-    def __init__(
-        self,
-        *,
-        steps: tuple[tuple[float, float], ...] = BACKOFF_STEPS,
-        maximum: float = BACKOFF_MAX,
-        minimum: float = BACKOFF_MIN,
-        rand: Callable[[], float] = random.random,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        """Use `steps` of (away for less than seconds, longest wait), then `maximum`."""
-        self._steps = steps
-        self._maximum = maximum
-        self._minimum = minimum
-        self._rand = rand
-        self._clock = clock
-        self._since: float | None = None
-
-    def reset(self) -> None:
-        """Start over: the server is back."""
-        self._since = None
-
-    def next_delay(self) -> float:
-        """Return the wait before the next attempt: between `minimum` and the ceiling of now."""
-        now = self._clock()
-        if self._since is None:
-            self._since = now
-        away = now - self._since
-        ceiling = next(
-            (longest for until, longest in self._steps if away < until), self._maximum
-        )
-        return self._minimum + self._rand() * max(ceiling - self._minimum, 0.0)
 
 
 class _LinkClosedError(Exception):
@@ -152,12 +105,7 @@ class SmartKitchenConnection:
         """
         self._client = client
         self._on_event = on_event
-        self._fixed_ids = (
-            None if device_ids is None else tuple(dict.fromkeys(device_ids))
-        )
-        self._appliances: dict[str, Appliance] | None = (
-            None if appliances is None else {item.id: item for item in appliances}
-        )
+        self._subscription = Subscription(appliances, device_ids)
         self._heartbeat = heartbeat
         self._backoff = backoff or Backoff()
         self._max_message_size = max_message_size
@@ -173,9 +121,7 @@ class SmartKitchenConnection:
         self._stats = ConnectionStats()
         # Kept as a float: reading the clock for every message is cheaper than building a datetime.
         self._last_message_time: float | None = None
-        # Per kind of malformed message: when it was last logged, and how many were skipped since.
-        self._malformed_log: dict[str, tuple[float | None, int]] = {}
-        self._server_errors_logged: set[tuple[str, tuple[str, ...]]] = set()
+        self._problems = ProblemLog(client.url, self._stats)
 
     def __repr__(self) -> str:
         """Describe the connection without credentials."""
@@ -189,14 +135,12 @@ class SmartKitchenConnection:
     @property
     def device_ids(self) -> tuple[str, ...]:
         """Return the ids the connection subscribes to."""
-        if self._fixed_ids is not None:
-            return self._fixed_ids
-        return tuple(self._appliances or ())
+        return self._subscription.device_ids
 
     @property
     def appliances(self) -> Mapping[str, Appliance]:
         """Return the user's appliances as last known (empty with a fixed subscription)."""
-        return MappingProxyType(self._appliances or {})
+        return self._subscription.appliances
 
     @property
     def alert_cursor(self) -> AlertCursor | None:
@@ -216,12 +160,8 @@ class SmartKitchenConnection:
 
     def set_device_ids(self, device_ids: Iterable[str]) -> None:
         """Subscribe to exactly these ids from now on; an open socket is re-subscribed in place."""
-        new_ids = tuple(dict.fromkeys(device_ids))
-        # The server does not care about the order: the same ids in another order send nothing.
-        if self._fixed_ids is not None and set(new_ids) == set(self._fixed_ids):
-            return
-        self._fixed_ids = new_ids
-        self._request_subscribe()
+        if self._subscription.fix(device_ids):
+            self._request_subscribe()
 
     async def run(self) -> None:
         """Keep the stream alive until close(); raise SmartKitchenAuthenticationError if login is refused."""
@@ -352,12 +292,14 @@ class SmartKitchenConnection:
                             self._dispatch(event)
             except TimeoutError:
                 return _Drop("no 'connected' message from the server")
-            if self._fixed_ids is None and (
-                self._appliances is None or self._has_connected
+            if self._subscription.following and (
+                self._has_connected or not self._subscription.loaded
             ):
                 # What came or went while the stream was down was announced to nobody. Messages
                 # wait in the socket meanwhile, so none is lost and each is newer than the list.
-                await self._catch_up()
+                devices = await self._client.get_devices()
+                for change in self._subscription.replace(devices):
+                    self._emit(change)
             self._on_connected(event)
             self._subscribe_wanted = wanted = asyncio.Event()
             # The server sends the snapshot right after `subscribed`, so no waiting is needed.
@@ -379,21 +321,6 @@ class SmartKitchenConnection:
             if writer is not None:
                 writer.cancel()
                 await asyncio.wait((writer,))
-
-    async def _catch_up(self) -> None:
-        """Load the appliance list and report the appliances that came or went since the last one."""
-        listed = {device.id: device for device in await self._client.get_devices()}
-        known = self._appliances or {}
-        self._appliances = {
-            device_id: device.appliance for device_id, device in listed.items()
-        }
-        # In list order, not a set's: the events come out in the same order on every run.
-        for device_id in known:
-            if device_id not in listed:
-                self._emit(DeviceRemoved(device_id=device_id))
-        for device_id, device in listed.items():
-            if device_id not in known:
-                self._emit(DeviceAdded(device=device))
 
     def _on_connected(self, event: Connected) -> None:
         """Take over a new stream: note the server boot, report CONNECTED."""
@@ -440,67 +367,29 @@ class SmartKitchenConnection:
     def _dispatch(self, event: Event) -> None:
         """Apply what an event means to the connection itself, then deliver it."""
         match event:
-            case DeviceUpdate():
-                if not self._expected(event):
-                    return
+            case DeviceUpdate() | Alert() if mismatch := self._subscription.mismatch(
+                event
+            ):
+                self._problems.malformed(f"about {event.device_id}", mismatch)
+                return
             case Subscribed():
                 self._alerts.subscribed(event.last_alert_id)
                 # The server is back and serving: the next outage starts with fast retries.
                 self._backoff.reset()
             case Alert():
-                if not self._expected(event) or not self._alerts.accept(event):
+                if not self._alerts.accept(event):
                     return
                 self._stats.alerts += 1
-            case DeviceAdded() if self._appliances is not None:
-                if event.device.id in self._appliances:
-                    # Already in the list loaded after the reconnect.
+            case DeviceAdded():
+                if not self._subscription.add(event.device):
                     return
-                self._appliances[event.device.id] = event.device.appliance
-                if self._fixed_ids is None:
+                if self._subscription.following:
                     self._request_subscribe()
-            case DeviceRemoved() if self._appliances is not None:
-                if self._appliances.pop(event.device_id, None) is None:
-                    return
+            case DeviceRemoved() if not self._subscription.remove(event.device_id):
+                return
             case ServerError():
-                self._log_server_error(event)
+                self._problems.server_error(event)
         self._emit(event)
-
-    def _expected(self, event: DeviceUpdate | Alert) -> bool:
-        """Return whether an update or alert fits the appliance it names; count it as malformed if not."""
-        if self._appliances is None or self._fixed_ids is not None:
-            return True
-        appliance = self._appliances.get(event.device_id)
-        if appliance is None:
-            self._count_malformed(
-                "unknown appliance",
-                f"{type(event).__name__} of an unknown appliance {event.device_id!r}",
-            )
-            return False
-        if (
-            appliance.type is not event.device_type
-            or event.compartment not in appliance.compartments
-        ):
-            self._count_malformed(
-                "mismatched appliance",
-                f"{type(event).__name__} of {event.device_id!r} as a {event.device_type} "
-                f"compartment {event.compartment!r}, which it does not have",
-            )
-            return False
-        return True
-
-    def _log_server_error(self, error: ServerError) -> None:
-        """Log what the server refused, once per kind of refusal."""
-        key = (error.code, error.device_ids)
-        if key in self._server_errors_logged:
-            return
-        self._server_errors_logged.add(key)
-        _LOGGER.warning(
-            "%s refused part of the subscription (%s%s): %s",
-            self._client.url,
-            error.code,
-            f" for {', '.join(error.device_ids)}" if error.device_ids else "",
-            error.message,
-        )
 
     async def _next_event(self, ws: aiohttp.ClientWebSocketResponse) -> Event | None:
         """Return the next event (None for a skipped message); raise when the link ends."""
@@ -508,16 +397,16 @@ class SmartKitchenConnection:
         self._stats.messages += 1
         self._last_message_time = time.time()
         if msg.type is aiohttp.WSMsgType.ERROR:
-            self._count_malformed("unreadable", f"unreadable frame: {msg.data}")
+            self._problems.malformed("unreadable", f"unreadable frame: {msg.data}")
             raise _LinkClosedError(f"broken frame: {msg.data}")
         if msg.type is not aiohttp.WSMsgType.TEXT:
-            self._count_malformed(msg.type.name, f"unexpected {msg.type.name} frame")
+            self._problems.malformed(msg.type.name, f"unexpected {msg.type.name} frame")
             return None
         try:
             event = parse_message(msg.data)
         except SmartKitchenResponseError as err:
             # The kind is where decoding failed, e.g. "OvenState.currentTemperature".
-            self._count_malformed(str(err).partition(":")[0], str(err))
+            self._problems.malformed(str(err).partition(":")[0], str(err))
             return None
         if event is None:
             _LOGGER.debug("Ignoring a message of an unknown type")
@@ -549,20 +438,3 @@ class SmartKitchenConnection:
                 raise _LinkClosedError(f"closed by the server (code {ws.close_code})")
             elif msg.type is not aiohttp.WSMsgType.PONG:
                 return msg
-
-    def _count_malformed(self, kind: str, detail: str) -> None:
-        """Count a malformed message; warn about each kind at most once per interval."""
-        self._stats.malformed_messages += 1
-        now = asyncio.get_running_loop().time()
-        logged_at, suppressed = self._malformed_log.get(kind, (None, 0))
-        if logged_at is not None and now - logged_at < MALFORMED_LOG_INTERVAL:
-            self._malformed_log[kind] = (logged_at, suppressed + 1)
-            return
-        _LOGGER.warning(
-            "Skipping a malformed message from %s (%d more of this kind skipped since the last "
-            "report): %s",
-            self._client.url,
-            suppressed,
-            detail,
-        )
-        self._malformed_log[kind] = (now, 0)
