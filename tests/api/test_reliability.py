@@ -22,10 +22,7 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenConnection,
     Subscribed,
 )
-from custom_components.smart_kitchen.api.connection import (
-    DEFAULT_HEARTBEAT,
-    MISSED_PONGS,
-)
+from custom_components.smart_kitchen.api.link import DEFAULT_HEARTBEAT, MISSED_PONGS
 from smart_kitchen_server import SmartKitchenServer
 
 from .test_client import self_signed_context

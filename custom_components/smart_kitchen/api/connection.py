@@ -18,6 +18,7 @@ from .exceptions import (
     SmartKitchenRateLimitedError,
     SmartKitchenResponseError,
 )
+from .link import DEFAULT_HEARTBEAT, LinkClosedError, receive_frame
 from .models import (
     Alert,
     AlertCursor,
@@ -40,30 +41,11 @@ from .subscription import Subscription
 
 _LOGGER = logging.getLogger(__name__)
 
-# A LAN server answers a ping within milliseconds: ping after 4 s of silence, and give up after two
-# unanswered pings, so a half-open link is noticed within 3 x 4 = 12 s.
-DEFAULT_HEARTBEAT = 4.0
 # Far above any real message (a device update is < 1 KiB); a bigger frame means a broken peer.
 MAX_MESSAGE_SIZE = 1024 * 1024
-# Pings that may go unanswered (one per heartbeat interval) before the link counts as dead.
-MISSED_PONGS = 2
 # While draining a backlog of frames, give the event loop a turn at least this often (seconds): a burst
 # of thousands of updates must not block Home Assistant.
 YIELD_INTERVAL = 0.02
-
-_CLOSE_POLICY_VIOLATION = aiohttp.WSCloseCode.POLICY_VIOLATION
-_CLOSE_TYPES = frozenset(
-    {aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED}
-)
-
-
-class _LinkClosedError(Exception):
-    """The WebSocket ended: closed, broken, or silent."""
-
-    def __init__(self, reason: str, *, token_rejected: bool = False) -> None:
-        """Store why, and whether the server refused the token (close code 1008)."""
-        super().__init__(reason)
-        self.token_rejected = token_rejected
 
 
 @dataclass(slots=True)
@@ -313,7 +295,7 @@ class SmartKitchenConnection:
                     # Buffered frames are read without suspending: let the loop run others.
                     await asyncio.sleep(0)
                     yielded_at = loop.time()
-        except _LinkClosedError as err:
+        except LinkClosedError as err:
             return _Drop(str(err), token_rejected=err.token_rejected)
         finally:
             self._subscribe_wanted = None
@@ -393,12 +375,12 @@ class SmartKitchenConnection:
 
     async def _next_event(self, ws: aiohttp.ClientWebSocketResponse) -> Event | None:
         """Return the next event (None for a skipped message); raise when the link ends."""
-        msg = await self._receive(ws)
+        msg = await receive_frame(ws, self._heartbeat)
         self._stats.messages += 1
         self._last_message_time = time.time()
         if msg.type is aiohttp.WSMsgType.ERROR:
             self._problems.malformed("unreadable", f"unreadable frame: {msg.data}")
-            raise _LinkClosedError(f"broken frame: {msg.data}")
+            raise LinkClosedError(f"broken frame: {msg.data}")
         if msg.type is not aiohttp.WSMsgType.TEXT:
             self._problems.malformed(msg.type.name, f"unexpected {msg.type.name} frame")
             return None
@@ -411,30 +393,3 @@ class SmartKitchenConnection:
         if event is None:
             _LOGGER.debug("Ignoring a message of an unknown type")
         return event
-
-    async def _receive(self, ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
-        """Return the next data frame, answering pings and declaring the link dead when pongs stop."""
-        unanswered_pings = 0
-        while True:
-            try:
-                msg = await ws.receive(timeout=self._heartbeat)
-            except TimeoutError:
-                if unanswered_pings >= MISSED_PONGS:
-                    raise _LinkClosedError(
-                        "no pong from the server (half-open link)"
-                    ) from None
-                unanswered_pings += 1
-                await ws.ping()
-                continue
-            unanswered_pings = 0
-            if msg.type is aiohttp.WSMsgType.PING:
-                await ws.pong(msg.data)
-            elif msg.type in _CLOSE_TYPES:
-                if ws.close_code == _CLOSE_POLICY_VIOLATION:
-                    raise _LinkClosedError(
-                        f"closed with 1008 {msg.extra or ''}".strip(),
-                        token_rejected=True,
-                    )
-                raise _LinkClosedError(f"closed by the server (code {ws.close_code})")
-            elif msg.type is not aiohttp.WSMsgType.PONG:
-                return msg
