@@ -1,7 +1,7 @@
 """Reliability of the connection: fast reconnects to a returning server, bursts, bad frames, TLS."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 import datetime as dt
 import logging
 from pathlib import Path
@@ -16,7 +16,6 @@ from custom_components.smart_kitchen.api import (
     ConnectionState,
     ConnectionStateChanged,
     DeviceUpdate,
-    Event,
     SmartKitchenCertificateError,
     SmartKitchenClient,
     SmartKitchenConnection,
@@ -25,34 +24,10 @@ from custom_components.smart_kitchen.api import (
 from custom_components.smart_kitchen.api.link import DEFAULT_HEARTBEAT, MISSED_PONGS
 from smart_kitchen_server import SmartKitchenServer
 
+from .conftest import Recorder
 from .test_client import self_signed_context
 
-WAIT = 10.0
-
-
-class Events:
-    """Records events and wakes waiters."""
-
-    def __init__(self) -> None:
-        """Start empty."""
-        self.events: list[Event] = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, event: Event) -> None:
-        """Record one event."""
-        self.events.append(event)
-        self._changed.set()
-
-    def of[T](self, kind: type[T]) -> list[T]:
-        """Return the events of one type."""
-        return [event for event in self.events if isinstance(event, kind)]
-
-    async def wait_until(self, predicate: Callable[[], object]) -> None:
-        """Return once predicate() holds."""
-        async with asyncio.timeout(WAIT):
-            while not predicate():
-                self._changed.clear()
-                await self._changed.wait()
+type FakeServer = Callable[..., Awaitable[str]]
 
 
 class SteppingClock:
@@ -82,7 +57,7 @@ async def test_backoff_starts_over_once_subscribed(
     The clock jumps an hour per reading, so a backoff that never started over would wait its
     maximum (an hour here) after the second drop and the test would time out.
     """
-    events = Events()
+    events = Recorder()
     client = SmartKitchenClient(server.url, session, username="demo", password="demo")
     backoff = Backoff(
         steps=((60.0, 0.01),),
@@ -114,6 +89,7 @@ async def test_backoff_starts_over_once_subscribed(
 
 async def test_a_burst_is_drained_while_the_loop_stays_responsive(
     session: aiohttp.ClientSession,
+    fake_server: FakeServer,
 ) -> None:
     """5,000 updates in one burst are all delivered, and other tasks run while they are read."""
     update = {
@@ -144,14 +120,8 @@ async def test_a_burst_is_drained_while_the_loop_stays_responsive(
         await ws.receive()
         return ws
 
-    app = web.Application()
-    app.router.add_get("/ws", websocket)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    events = Events()
+    url = await fake_server([("GET", "/ws", websocket)])
+    events = Recorder()
     client = SmartKitchenClient(url, session)
     client.token = "t"
     connection = SmartKitchenConnection(
@@ -175,14 +145,15 @@ async def test_a_burst_is_drained_while_the_loop_stays_responsive(
         await connection.close()
         await task
         await other
-        await runner.cleanup()
     assert connection.stats.malformed_messages == 0
     # The other task had turns while the burst was read, not only after it.
     assert turns > 1
 
 
 async def test_bad_frames_warn_once_per_kind(
-    session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+    session: aiohttp.ClientSession,
+    fake_server: FakeServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Malformed frames are counted; each kind is a warning once per minute, not a traceback."""
     good = {
@@ -238,15 +209,10 @@ async def test_bad_frames_warn_once_per_kind(
             }
         )
 
-    app = web.Application()
-    app.router.add_get("/ws", websocket)
-    app.router.add_get("/api/devices", devices)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    events = Events()
+    url = await fake_server(
+        [("GET", "/ws", websocket), ("GET", "/api/devices", devices)]
+    )
+    events = Recorder()
     client = SmartKitchenClient(url, session)
     client.token = "t"
     connection = SmartKitchenConnection(client, on_event=events)
@@ -256,7 +222,6 @@ async def test_bad_frames_warn_once_per_kind(
     finally:
         await connection.close()
         await task
-        await runner.cleanup()
     assert connection.stats.malformed_messages == len(bad)
     warnings = [
         record
@@ -269,7 +234,7 @@ async def test_bad_frames_warn_once_per_kind(
 
 
 async def test_an_untrusted_certificate_is_named(
-    session: aiohttp.ClientSession, tmp_path: Path
+    session: aiohttp.ClientSession, fake_server: FakeServer, tmp_path: Path
 ) -> None:
     """TLS is verified by default; a self-signed server is refused with a certificate error."""
 
@@ -278,25 +243,16 @@ async def test_an_untrusted_certificate_is_named(
             {"serverId": "s", "name": "K", "version": "1", "protocol": 1}
         )
 
-    app = web.Application()
-    app.router.add_get("/api/info", info)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(
-        runner, "127.0.0.1", 0, ssl_context=self_signed_context(tmp_path)
+    url = await fake_server(
+        [("GET", "/api/info", info)], ssl_context=self_signed_context(tmp_path)
     )
-    await site.start()
-    url = f"https://127.0.0.1:{runner.addresses[0][1]}"
-    try:
-        with pytest.raises(SmartKitchenCertificateError, match="not trusted"):
-            await SmartKitchenClient(url, session).get_info()
-        client = SmartKitchenClient(url, session)
-        client.token = "t"
-        with pytest.raises(SmartKitchenCertificateError):
-            await client.ws_connect()
-        # Turned off on purpose, the same server answers.
-        assert (
-            await SmartKitchenClient(url, session, verify_ssl=False).get_info()
-        ).name == "K"
-    finally:
-        await runner.cleanup()
+    with pytest.raises(SmartKitchenCertificateError, match="not trusted"):
+        await SmartKitchenClient(url, session).get_info()
+    client = SmartKitchenClient(url, session)
+    client.token = "t"
+    with pytest.raises(SmartKitchenCertificateError):
+        await client.ws_connect()
+    # Turned off on purpose, the same server answers.
+    assert (
+        await SmartKitchenClient(url, session, verify_ssl=False).get_info()
+    ).name == "K"
