@@ -29,6 +29,7 @@ from .models import (
     ConnectionStats,
     DeviceAdded,
     DeviceRemoved,
+    DeviceStatus,
     DeviceUpdate,
     Event,
     ServerError,
@@ -420,6 +421,8 @@ class SmartKitchenConnection:
         message: dict[str, object] = {
             "type": "subscribe",
             "deviceIds": list(self.device_ids),
+            # Opt-in: device_status messages (online state, energy and water); older servers ignore it.
+            "deviceStatus": True,
         }
         # Without lastAlertId (a fresh client) the server replays nothing (no stale alerts at
         # start-up), and its `subscribed` says where history ends.
@@ -435,7 +438,7 @@ class SmartKitchenConnection:
     def _dispatch(self, event: Event) -> None:
         """Apply what an event means to the connection itself, then deliver it."""
         match event:
-            case DeviceUpdate():
+            case DeviceUpdate() | DeviceStatus():
                 if not self._expected(event):
                     return
             case Subscribed():
@@ -458,7 +461,7 @@ class SmartKitchenConnection:
                 self._log_server_error(event)
         self._emit(event)
 
-    def _expected(self, update: DeviceUpdate) -> bool:
+    def _expected(self, update: DeviceUpdate | DeviceStatus) -> bool:
         """Return whether an update fits the appliance it names; count it as malformed if not."""
         if self._appliances is None or self._fixed_ids is not None:
             return True
@@ -468,13 +471,14 @@ class SmartKitchenConnection:
                 f"update of an unknown appliance {update.device_id!r}"
             )
             return False
-        if (
-            appliance.type is not update.device_type
-            or update.compartment not in appliance.compartments
+        if appliance.type is not update.device_type or (
+            # A device_status is about the whole appliance, so it names no compartment.
+            isinstance(update, DeviceUpdate)
+            and update.compartment not in appliance.compartments
         ):
             self._count_malformed(
-                f"update of {update.device_id!r} as a {update.device_type} "
-                f"compartment {update.compartment!r}, which it does not have"
+                f"{type(update).__name__} of {update.device_id!r} as a {update.device_type} "
+                f"compartment {getattr(update, 'compartment', None)!r}, which it does not have"
             )
             return False
         return True
