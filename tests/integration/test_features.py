@@ -1,0 +1,179 @@
+"""Appliance features end to end: energy and water, per-appliance online state."""
+
+import logging
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smart_kitchen.api import DeviceStatus, DeviceUpdate
+from custom_components.smart_kitchen.const import UNAVAILABLE_GRACE
+from smart_kitchen_server import SmartKitchenServer
+from tests.kitchen import Kitchen
+
+from .conftest import StreamSpy, release_reconnect, setup_entry, state_of
+
+OVEN_ENERGY = "sensor.double_oven_energy"
+FRIDGE_ENERGY = "sensor.fridge_freezer_energy"
+DISHWASHER_ENERGY = "sensor.dishwasher_energy"
+DISHWASHER_WATER = "sensor.dishwasher_water"
+PROGRAM_ENERGY = "sensor.dishwasher_program_energy"
+PROGRAM_WATER = "sensor.dishwasher_program_water"
+OVEN_CONNECTION = "binary_sensor.double_oven_connection"
+OVEN_TEMPERATURE = "sensor.double_oven_upper_temperature"
+OVEN_ALERT = "event.double_oven_alert"
+FRIDGE_TEMPERATURE = "sensor.fridge_freezer_fridge_temperature"
+
+
+async def status_after(
+    stream: StreamSpy, action: object, device_id: str, online: bool | None = None
+) -> DeviceStatus:
+    """Run an action and return the next status of an appliance (with that online state)."""
+    mark = stream.mark()
+    await action  # type: ignore[misc]
+    event = await stream.wait_for(
+        lambda event: (
+            isinstance(event, DeviceStatus)
+            and event.device_id == device_id
+            and (online is None or event.status.online is online)
+        ),
+        mark,
+    )
+    assert isinstance(event, DeviceStatus)
+    return event
+
+
+async def test_energy_and_water_of_a_program(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    kitchen: Kitchen,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Lifetime counters in kWh and litres, and what the running program used so far."""
+    assert state_of(hass, OVEN_ENERGY) == "48.21"
+    assert state_of(hass, FRIDGE_ENERGY) == "312.4"
+    assert state_of(hass, DISHWASHER_ENERGY) == "95.2"
+    assert state_of(hass, DISHWASHER_WATER) == "1064.0"
+    # No program yet: nothing used.
+    assert state_of(hass, PROGRAM_ENERGY) == "unknown"
+    assert state_of(hass, PROGRAM_WATER) == "unknown"
+
+    await stream.update_after(
+        kitchen.send_command("dishwasher-1", "start", program="quick"),
+        "dishwasher-1",
+        None,
+    )
+    assert state_of(hass, PROGRAM_ENERGY) == "0.0"
+    assert state_of(hass, PROGRAM_WATER) == "0.0"
+
+    # The quick program uses 20 Wh and 0.3 L per tick.
+    await status_after(stream, server.tick(2), "dishwasher-1")
+    assert state_of(hass, PROGRAM_ENERGY) == "40.0"
+    assert state_of(hass, PROGRAM_WATER) == "0.6"
+    assert state_of(hass, DISHWASHER_ENERGY) == "95.24"
+    assert state_of(hass, DISHWASHER_WATER) == "1064.6"
+
+
+async def test_offline_appliance_goes_unavailable_alone(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    kitchen: Kitchen,
+    caplog: pytest.LogCaptureFixture,
+    init_integration: MockConfigEntry,
+) -> None:
+    """An appliance off the network: its connection sensor at once, its entities after the grace."""
+    caplog.set_level(logging.INFO, logger="custom_components.smart_kitchen")
+    assert state_of(hass, OVEN_CONNECTION) == "on"
+
+    await status_after(stream, kitchen.set_online("oven-1", False), "oven-1", False)
+    assert state_of(hass, OVEN_CONNECTION) == "off"
+    # Within the grace the oven keeps its values.
+    assert state_of(hass, OVEN_TEMPERATURE) == "21.0"
+
+    release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
+    await hass.async_block_till_done()
+    for entity_id in (OVEN_TEMPERATURE, OVEN_ALERT, OVEN_ENERGY):
+        assert state_of(hass, entity_id) == "unavailable", entity_id
+    assert state_of(hass, OVEN_CONNECTION) == "off"
+    # The other appliances carry on.
+    assert state_of(hass, FRIDGE_TEMPERATURE) == "4.0"
+    assert state_of(hass, FRIDGE_ENERGY) == "312.4"
+    assert caplog.text.count("Double Oven is offline") == 1
+
+    # Back online, the oven sends its fresh state, then its status.
+    await status_after(stream, kitchen.set_online("oven-1", True), "oven-1", True)
+    assert state_of(hass, OVEN_CONNECTION) == "on"
+    for entity_id in (OVEN_TEMPERATURE, OVEN_ALERT, OVEN_ENERGY):
+        assert state_of(hass, entity_id) != "unavailable", entity_id
+    assert caplog.text.count("Double Oven is back online") == 1
+    assert caplog.text.count("Double Oven is offline") == 1
+
+
+async def test_short_offline_keeps_the_appliance_available(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    kitchen: Kitchen,
+    caplog: pytest.LogCaptureFixture,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Offline for less than the grace: only the connection sensor shows it, nothing is logged."""
+    caplog.set_level(logging.INFO, logger="custom_components.smart_kitchen")
+    await status_after(stream, kitchen.set_online("oven-1", False), "oven-1", False)
+    await status_after(stream, kitchen.set_online("oven-1", True), "oven-1", True)
+    release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
+    await hass.async_block_till_done()
+    assert state_of(hass, OVEN_TEMPERATURE) == "21.0"
+    assert state_of(hass, OVEN_CONNECTION) == "on"
+    assert "Double Oven" not in caplog.text
+
+
+async def test_appliance_offline_at_start_and_removed_while_offline(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    kitchen: Kitchen,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """An appliance listed offline starts its grace at once; removing it forgets it."""
+    await kitchen.set_online("oven-1", False)
+    await setup_entry(hass, mock_config_entry, stream)
+    assert state_of(hass, OVEN_CONNECTION) == "off"
+    assert state_of(hass, OVEN_TEMPERATURE) == "21.0"
+    release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
+    await hass.async_block_till_done()
+    assert state_of(hass, OVEN_TEMPERATURE) == "unavailable"
+
+    # The fridge goes offline too, and is removed before its grace ends.
+    await status_after(stream, kitchen.set_online("fridge-1", False), "fridge-1", False)
+    mark = stream.mark()
+    await kitchen.remove_device("fridge-1")
+    await stream.wait_for(
+        lambda event: (
+            isinstance(event, DeviceUpdate) is False
+            and type(event).__name__ == "DeviceRemoved"
+        ),
+        mark,
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(FRIDGE_TEMPERATURE) is None
+    coordinator = mock_config_entry.runtime_data
+    assert "fridge-1" not in coordinator.statuses
+    release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
+    await hass.async_block_till_done()
+    assert coordinator.is_reachable("fridge-1")
+
+
+async def test_unload_stops_the_grace_of_an_offline_appliance(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    kitchen: Kitchen,
+    caplog: pytest.LogCaptureFixture,
+    init_integration: MockConfigEntry,
+) -> None:
+    """No timer of an appliance outlives its entry."""
+    caplog.set_level(logging.INFO, logger="custom_components.smart_kitchen")
+    await status_after(stream, kitchen.set_online("oven-1", False), "oven-1", False)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
+    await hass.async_block_till_done()
+    assert "Double Oven is offline" not in caplog.text
