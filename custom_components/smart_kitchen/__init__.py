@@ -35,6 +35,7 @@ PLATFORMS = (
     Platform.NUMBER,
     Platform.SELECT,
     Platform.SENSOR,
+    Platform.SWITCH,
 )
 
 

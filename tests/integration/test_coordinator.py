@@ -103,6 +103,7 @@ async def test_updates_wake_and_write_only_their_compartment(
             "number.fridge_freezer_fridge_target_temperature": 1,
             "binary_sensor.fridge_freezer_fridge_door": 1,
             "binary_sensor.fridge_freezer_fridge_door_alarm": 1,
+            "switch.fridge_freezer_super_cool": 1,
         }
         await hass.async_block_till_done()
         assert [event.data["entity_id"] for event in changed] == [
@@ -125,6 +126,7 @@ async def test_updates_wake_and_write_only_their_compartment(
             "number.fridge_freezer_fridge_target_temperature",
             "binary_sensor.fridge_freezer_fridge_door",
             "binary_sensor.fridge_freezer_fridge_door_alarm",
+            "switch.fridge_freezer_super_cool",
             # The status of the whole fridge, which the server sends after the tick's updates.
             "sensor.fridge_freezer_energy",
             "binary_sensor.fridge_freezer_connection",

@@ -2,6 +2,8 @@
 
 import logging
 
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -23,6 +25,8 @@ OVEN_CONNECTION = "binary_sensor.double_oven_connection"
 OVEN_TEMPERATURE = "sensor.double_oven_upper_temperature"
 OVEN_ALERT = "event.double_oven_alert"
 FRIDGE_TEMPERATURE = "sensor.fridge_freezer_fridge_temperature"
+SUPER_COOL = "switch.fridge_freezer_super_cool"
+SUPER_FREEZE = "switch.fridge_freezer_super_freeze"
 
 
 async def status_after(
@@ -177,3 +181,36 @@ async def test_unload_stops_the_grace_of_an_offline_appliance(
     release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
     await hass.async_block_till_done()
     assert "Double Oven is offline" not in caplog.text
+
+
+async def switch(hass: HomeAssistant, entity_id: str, on: bool) -> None:
+    """Turn a switch on or off."""
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_ON if on else SERVICE_TURN_OFF,
+        {ATTR_ENTITY_ID: entity_id},
+        blocking=True,
+    )
+
+
+async def test_super_cool_and_super_freeze(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Each compartment of a fridge-freezer has its super mode; the fridge cools below its target."""
+    assert state_of(hass, SUPER_COOL) == "off"
+    assert state_of(hass, SUPER_FREEZE) == "off"
+
+    await stream.update_after(switch(hass, SUPER_COOL, True), "fridge-1", "fridge")
+    assert state_of(hass, SUPER_COOL) == "on"
+    assert state_of(hass, SUPER_FREEZE) == "off"
+    await stream.update_after(server.tick(), "fridge-1", "fridge")
+    assert state_of(hass, FRIDGE_TEMPERATURE) == "3.5"
+
+    await stream.update_after(switch(hass, SUPER_FREEZE, True), "fridge-1", "freezer")
+    assert state_of(hass, SUPER_FREEZE) == "on"
+    await stream.update_after(switch(hass, SUPER_COOL, False), "fridge-1", "fridge")
+    assert state_of(hass, SUPER_COOL) == "off"
+    assert state_of(hass, SUPER_FREEZE) == "on"

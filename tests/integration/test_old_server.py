@@ -185,6 +185,8 @@ async def test_older_server_sets_up_and_works(
         "binary_sensor.double_oven_connection",
     ):
         assert state_of(hass, entity_id) == "unknown", entity_id
+    # The older server has no super modes to switch.
+    assert state_of(hass, "switch.fridge_freezer_super_cool") == "unavailable"
     coordinator = mock_config_entry.runtime_data
     assert coordinator.statuses == {}
     assert coordinator.is_reachable("oven-1")

@@ -20,6 +20,7 @@ from custom_components.smart_kitchen.event import EVENTS
 from custom_components.smart_kitchen.number import NUMBERS
 from custom_components.smart_kitchen.select import SELECTS
 from custom_components.smart_kitchen.sensor import APPLIANCE_SENSORS, SENSORS
+from custom_components.smart_kitchen.switch import SWITCHES
 
 INTEGRATION = Path(__file__).parents[2] / "custom_components" / "smart_kitchen"
 EN: dict[str, Any] = json.loads((INTEGRATION / "translations" / "en.json").read_text())
@@ -34,6 +35,7 @@ PLATFORMS = {
     "number": NUMBERS,
     "select": SELECTS,
     "sensor": SENSORS,
+    "switch": SWITCHES,
 }
 # The tables of entities about a whole appliance rather than a compartment.
 APPLIANCE_PLATFORMS: dict[str, Any] = {
