@@ -80,6 +80,15 @@ SENSORS: dict[DeviceType, tuple[SmartKitchenSensorEntityDescription[Any], ...]] 
     DeviceType.OVEN: (
         CURRENT_TEMPERATURE,
         SmartKitchenSensorEntityDescription[OvenState](
+            key="timer_remaining",
+            translation_key="timer_remaining",
+            device_class=SensorDeviceClass.DURATION,
+            native_unit_of_measurement=UnitOfTime.MINUTES,
+            suggested_display_precision=0,
+            # Unknown while no cook timer is set.
+            value_fn=lambda compartment: compartment.state.timer_remaining_minutes,
+        ),
+        SmartKitchenSensorEntityDescription[OvenState](
             key="status",
             translation_key="oven_status",
             device_class=SensorDeviceClass.ENUM,

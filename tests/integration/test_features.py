@@ -1,19 +1,36 @@
 """Appliance features end to end: energy and water, per-appliance online state."""
 
+from datetime import timedelta
 import logging
 
+from homeassistant.components import automation
+from homeassistant.components.number import (
+    ATTR_VALUE,
+    DOMAIN as NUMBER_DOMAIN,
+    SERVICE_SET_VALUE,
+)
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smart_kitchen.api import DeviceStatus, DeviceUpdate
-from custom_components.smart_kitchen.const import UNAVAILABLE_GRACE
+from custom_components.smart_kitchen.api import Alert, DeviceStatus, DeviceUpdate
+from custom_components.smart_kitchen.const import DOMAIN, UNAVAILABLE_GRACE
 from smart_kitchen_server import SmartKitchenServer
 from tests.kitchen import Kitchen
 
-from .conftest import StreamSpy, release_reconnect, setup_entry, state_of
+from .conftest import (
+    ServerClock,
+    StreamSpy,
+    attributes_of,
+    release_reconnect,
+    setup_entry,
+    state_of,
+)
 
 OVEN_ENERGY = "sensor.double_oven_energy"
 FRIDGE_ENERGY = "sensor.fridge_freezer_energy"
@@ -26,6 +43,8 @@ OVEN_TEMPERATURE = "sensor.double_oven_upper_temperature"
 OVEN_ALERT = "event.double_oven_alert"
 FRIDGE_TEMPERATURE = "sensor.fridge_freezer_fridge_temperature"
 SUPER_COOL = "switch.fridge_freezer_super_cool"
+COOK_TIMER = "number.double_oven_upper_cook_timer"
+TIMER_REMAINING = "sensor.double_oven_upper_cook_timer_remaining"
 SUPER_FREEZE = "switch.fridge_freezer_super_freeze"
 
 
@@ -214,3 +233,106 @@ async def test_super_cool_and_super_freeze(
     await stream.update_after(switch(hass, SUPER_COOL, False), "fridge-1", "fridge")
     assert state_of(hass, SUPER_COOL) == "off"
     assert state_of(hass, SUPER_FREEZE) == "on"
+
+
+async def set_number(hass: HomeAssistant, entity_id: str, value: float) -> None:
+    """Set a number."""
+    await hass.services.async_call(
+        NUMBER_DOMAIN,
+        SERVICE_SET_VALUE,
+        {ATTR_ENTITY_ID: entity_id, ATTR_VALUE: value},
+        blocking=True,
+    )
+
+
+async def test_oven_cook_timer(
+    hass: HomeAssistant,
+    *,
+    server: SmartKitchenServer,
+    server_clock: ServerClock,
+    stream: StreamSpy,
+    kitchen: Kitchen,
+    device_registry: dr.DeviceRegistry,
+    service_calls: list[ServiceCall],
+    init_integration: MockConfigEntry,
+) -> None:
+    """Set a cook timer, watch it count down; when it runs out the oven turns off and says so."""
+    oven = device_registry.async_get_device_by_identifier(
+        (DOMAIN, "oven-1"), init_integration.entry_id
+    )
+    assert oven is not None
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: {
+                "triggers": {
+                    "platform": "device",
+                    "domain": DOMAIN,
+                    "device_id": oven.id,
+                    "type": "timer_finished",
+                    "subtype": "upper",
+                },
+                "actions": {
+                    "action": "test.automation",
+                    "data_template": {"message": "{{ trigger.event.data.message }}"},
+                },
+            }
+        },
+    )
+    assert state_of(hass, COOK_TIMER) == "unknown"
+    assert state_of(hass, TIMER_REMAINING) == "unknown"
+    # A timer never turns an oven on.
+    with pytest.raises(ServiceValidationError):
+        await set_number(hass, COOK_TIMER, 10)
+
+    await stream.update_after(
+        kitchen.send_command("oven-1", "set_mode", "upper", mode="bake"),
+        "oven-1",
+        "upper",
+    )
+    await stream.update_after(set_number(hass, COOK_TIMER, 2), "oven-1", "upper")
+    assert state_of(hass, COOK_TIMER) == "2"
+    assert state_of(hass, TIMER_REMAINING) == "2"
+
+    server_clock.offset += timedelta(seconds=61)
+    await stream.update_after(server.tick(), "oven-1", "upper")
+    assert state_of(hass, TIMER_REMAINING) == "1"
+
+    mark = stream.mark()
+    server_clock.offset += timedelta(minutes=1)
+    await server.tick()
+    await stream.wait_for(lambda event: isinstance(event, Alert), mark)
+    await hass.async_block_till_done()
+    assert state_of(hass, "select.double_oven_upper_mode") == "off"
+    assert state_of(hass, COOK_TIMER) == "unknown"
+    assert state_of(hass, TIMER_REMAINING) == "unknown"
+    assert attributes_of(hass, OVEN_ALERT)["event_type"] == "timer_finished"
+    assert [
+        call.data["message"] for call in service_calls if call.domain == "test"
+    ] == ["Double Oven upper timer has finished; the compartment was turned off"]
+
+
+async def test_cook_timer_set_to_zero_cancels_it(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    kitchen: Kitchen,
+    init_integration: MockConfigEntry,
+) -> None:
+    """0 minutes cancels the timer; the oven keeps heating."""
+    await stream.update_after(
+        kitchen.send_command("oven-1", "set_mode", "lower", mode="grill"),
+        "oven-1",
+        "lower",
+    )
+    await stream.update_after(
+        set_number(hass, "number.double_oven_lower_cook_timer", 600),
+        "oven-1",
+        "lower",
+    )
+    assert state_of(hass, "number.double_oven_lower_cook_timer") == "600"
+    await stream.update_after(
+        set_number(hass, "number.double_oven_lower_cook_timer", 0), "oven-1", "lower"
+    )
+    assert state_of(hass, "number.double_oven_lower_cook_timer") == "unknown"
+    assert state_of(hass, "select.double_oven_lower_mode") == "grill"

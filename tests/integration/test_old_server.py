@@ -183,6 +183,8 @@ async def test_older_server_sets_up_and_works(
         "sensor.dishwasher_water",
         "sensor.dishwasher_program_energy",
         "binary_sensor.double_oven_connection",
+        "number.double_oven_upper_cook_timer",
+        "sensor.double_oven_upper_cook_timer_remaining",
     ):
         assert state_of(hass, entity_id) == "unknown", entity_id
     # The older server has no super modes to switch.
