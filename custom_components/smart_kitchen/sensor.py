@@ -56,7 +56,9 @@ class SmartKitchenSensorEntityDescription[S: ApplianceState](
 
 
 def _finish_time(compartment: Compartment[DishwasherState]) -> datetime | None:
-    """Return when the running program ends, to the minute; unknown unless it runs."""
+    """Return when the running or scheduled program ends, to the minute; else unknown."""
+    if compartment.state.scheduled:
+        return compartment.state.planned_finish
     if compartment.state.status is not DishwasherStatus.RUNNING:
         return None
     finish = compartment.updated_at + timedelta(
@@ -121,6 +123,13 @@ SENSORS: dict[DeviceType, tuple[SmartKitchenSensorEntityDescription[Any], ...]] 
             translation_key="finish_time",
             device_class=SensorDeviceClass.TIMESTAMP,
             value_fn=_finish_time,
+        ),
+        SmartKitchenSensorEntityDescription[DishwasherState](
+            key="start_time",
+            translation_key="start_time",
+            device_class=SensorDeviceClass.TIMESTAMP,
+            # Known while a delayed start waits.
+            value_fn=lambda compartment: compartment.state.starts_at,
         ),
         SmartKitchenSensorEntityDescription[DishwasherState](
             key="progress",

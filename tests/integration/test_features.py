@@ -1,7 +1,8 @@
 """Appliance features end to end: energy and water, per-appliance online state."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 import logging
+from typing import Any
 
 from homeassistant.components import automation
 from homeassistant.components.number import (
@@ -15,6 +16,7 @@ from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -45,7 +47,19 @@ FRIDGE_TEMPERATURE = "sensor.fridge_freezer_fridge_temperature"
 SUPER_COOL = "switch.fridge_freezer_super_cool"
 COOK_TIMER = "number.double_oven_upper_cook_timer"
 TIMER_REMAINING = "sensor.double_oven_upper_cook_timer_remaining"
+START_TIME = "sensor.dishwasher_start_time"
+FINISH_TIME = "sensor.dishwasher_finish_time"
+START = "button.dishwasher_start_program"
+CANCEL = "button.dishwasher_cancel_program"
 SUPER_FREEZE = "switch.fridge_freezer_super_freeze"
+
+
+def availability(hass: HomeAssistant) -> dict[str, bool]:
+    """Return whether the dishwasher's start and cancel buttons are available."""
+    return {
+        entity_id: state_of(hass, entity_id) != "unavailable"
+        for entity_id in (START, CANCEL)
+    }
 
 
 async def status_after(
@@ -336,3 +350,165 @@ async def test_cook_timer_set_to_zero_cancels_it(
     )
     assert state_of(hass, "number.double_oven_lower_cook_timer") == "unknown"
     assert state_of(hass, "select.double_oven_lower_mode") == "grill"
+
+
+async def start_program(hass: HomeAssistant, **data: Any) -> None:
+    """Call smart_kitchen.start_program."""
+    await hass.services.async_call(DOMAIN, "start_program", data, blocking=True)
+
+
+def device_id_of(hass: HomeAssistant, entry: MockConfigEntry, appliance: str) -> str:
+    """Return the Home Assistant device id of an appliance."""
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, appliance), entry.entry_id
+    )
+    assert device is not None
+    return device.id
+
+
+async def test_delayed_start(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    server_clock: ServerClock,
+    stream: StreamSpy,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Start in 90 minutes: start and finish times show the plan, then the program runs."""
+    server_clock.stopped_at = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
+    dishwasher = device_id_of(hass, init_integration, "dishwasher-1")
+    assert availability(hass) == {START: True, CANCEL: False}
+    await stream.update_after(
+        start_program(
+            hass, device_id=dishwasher, program="normal", start_in={"minutes": 90}
+        ),
+        "dishwasher-1",
+        None,
+    )
+    assert state_of(hass, START_TIME) == "2026-11-27T21:30:00+00:00"
+    # normal runs 120 minutes.
+    assert state_of(hass, FINISH_TIME) == "2026-11-27T23:30:00+00:00"
+    assert state_of(hass, "sensor.dishwasher_status") == "idle"
+    assert availability(hass) == {START: False, CANCEL: True}
+
+    server_clock.stopped_at += timedelta(minutes=90)
+    await stream.update_after(server.tick(), "dishwasher-1", None)
+    assert state_of(hass, "sensor.dishwasher_status") == "running"
+    assert state_of(hass, START_TIME) == "unknown"
+    assert state_of(hass, "select.dishwasher_program") == "normal"
+
+
+async def test_start_to_finish_at_a_local_time(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Finish at a time without a zone (Home Assistant's): the program starts its duration earlier."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    # Both clocks run in real time here: the action checks the window against Home Assistant's.
+    finish = (dt_util.now() + timedelta(hours=5)).replace(second=0, microsecond=0)
+    dishwasher = device_id_of(hass, init_integration, "dishwasher-1")
+    # The Program select chooses the program: eco (180 minutes) by default.
+    await stream.update_after(
+        start_program(
+            hass,
+            device_id=dishwasher,
+            finish_at=finish.replace(tzinfo=None).isoformat(sep=" "),
+        ),
+        "dishwasher-1",
+        None,
+    )
+    finish_utc = finish.astimezone(UTC)
+    assert state_of(hass, FINISH_TIME) == finish_utc.isoformat()
+    assert state_of(hass, START_TIME) == (finish_utc - timedelta(hours=3)).isoformat()
+
+    await stream.update_after(
+        hass.services.async_call(
+            "button", "press", {ATTR_ENTITY_ID: CANCEL}, blocking=True
+        ),
+        "dishwasher-1",
+        None,
+    )
+    assert state_of(hass, START_TIME) == "unknown"
+    assert state_of(hass, FINISH_TIME) == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({}, "start_time_required"),
+        (
+            {"start_in": {"minutes": 5}, "finish_at": "2030-01-01 07:00"},
+            "start_time_required",
+        ),
+        ({"start_in": {"hours": 25}}, "start_in_out_of_range"),
+        ({"finish_at": "2020-01-01T07:00:00+00:00"}, "finish_time_unreachable"),
+        ({"program": "quick", "start_in": {"days": 2}}, "start_in_out_of_range"),
+    ],
+)
+async def test_start_program_refuses_what_cannot_be(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    data: dict[str, Any],
+    key: str,
+) -> None:
+    """Each mistake has its translated message, before anything is sent."""
+    dishwasher = device_id_of(hass, init_integration, "dishwasher-1")
+    with pytest.raises(ServiceValidationError) as err:
+        await start_program(hass, device_id=dishwasher, **data)
+    assert err.value.translation_key == key
+
+
+async def test_start_program_needs_a_loaded_dishwasher(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Another appliance, an unknown device, an unloaded entry: each is said plainly."""
+    oven = device_id_of(hass, init_integration, "oven-1")
+    with pytest.raises(ServiceValidationError) as err:
+        await start_program(hass, device_id=oven, start_in={"minutes": 5})
+    assert err.value.translation_key == "not_a_dishwasher"
+    assert err.value.translation_placeholders == {"name": "Double Oven"}
+
+    hub = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, "smart-kitchen-demo"), init_integration.entry_id
+    )
+    assert hub is not None
+    with pytest.raises(ServiceValidationError) as err:
+        await start_program(hass, device_id=hub.id, start_in={"minutes": 5})
+    assert err.value.translation_key == "not_a_dishwasher"
+
+    other = MockConfigEntry(domain="other")
+    other.add_to_hass(hass)
+    foreign = dr.async_get(hass).async_get_or_create(
+        config_entry_id=other.entry_id, identifiers={("other", "x")}
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await start_program(hass, device_id=foreign.id, start_in={"minutes": 5})
+    assert err.value.translation_key == "not_a_dishwasher"
+
+    with pytest.raises(ServiceValidationError) as err:
+        await start_program(hass, device_id="nope", start_in={"minutes": 5})
+    assert err.value.translation_key == "device_not_found"
+
+    dishwasher = device_id_of(hass, init_integration, "dishwasher-1")
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await start_program(hass, device_id=dishwasher, start_in={"minutes": 5})
+    assert err.value.translation_key == "entry_not_loaded"
+
+
+async def test_start_program_refused_by_the_dishwasher(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A second schedule while one waits is the dishwasher's to refuse, with its reason."""
+    dishwasher = device_id_of(hass, init_integration, "dishwasher-1")
+    await stream.update_after(
+        start_program(hass, device_id=dishwasher, start_in={"minutes": 5}),
+        "dishwasher-1",
+        None,
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await start_program(hass, device_id=dishwasher, start_in={"minutes": 10})
+    assert err.value.translation_key == "command_refused"
