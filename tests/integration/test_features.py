@@ -33,6 +33,7 @@ from .conftest import (
     setup_entry,
     state_of,
 )
+from .test_translations import EN
 
 OVEN_ENERGY = "sensor.double_oven_energy"
 FRIDGE_ENERGY = "sensor.fridge_freezer_energy"
@@ -456,6 +457,10 @@ async def test_start_program_refuses_what_cannot_be(
     with pytest.raises(ServiceValidationError) as err:
         await start_program(hass, device_id=dishwasher, **data)
     assert err.value.translation_key == key
+    # Home Assistant drops the final full stop of an exception's message.
+    assert str(err.value) == EN["exceptions"][key]["message"].format(
+        **(err.value.translation_placeholders or {})
+    ).rstrip(".")
 
 
 async def test_start_program_needs_a_loaded_dishwasher(
