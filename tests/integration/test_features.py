@@ -15,6 +15,7 @@ from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_O
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -517,3 +518,21 @@ async def test_start_program_refused_by_the_dishwasher(
     with pytest.raises(ServiceValidationError) as err:
         await start_program(hass, device_id=dishwasher, start_in={"minutes": 10})
     assert err.value.translation_key == "command_refused"
+
+
+async def test_start_program_is_described(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """services.yaml loads, and every field of the action has its name and description in en.json."""
+    descriptions = await async_get_all_descriptions(hass)
+    fields = descriptions[DOMAIN]["start_program"]["fields"]
+    assert set(fields) == {"device_id", "program", "start_in", "finish_at"}
+    texts = EN["services"]["start_program"]
+    assert texts["name"]
+    assert texts["description"]
+    for field in fields:
+        assert texts["fields"][field]["name"]
+        assert texts["fields"][field]["description"]
+    assert set(EN["selector"]["program"]["options"]) == set(
+        fields["program"]["selector"]["select"]["options"]
+    )
