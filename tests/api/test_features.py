@@ -1,8 +1,11 @@
 """The appliance features of the library: what the new fields decode to, and device_status on the stream."""
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
+from aiohttp import web
 import orjson
 import pytest
 
@@ -19,6 +22,7 @@ from custom_components.smart_kitchen.api import (
     DishwasherState,
     FridgeState,
     OvenState,
+    SmartKitchenClient,
     SmartKitchenResponseError,
 )
 from custom_components.smart_kitchen.api.models import parse_message
@@ -200,22 +204,63 @@ async def test_connection_asks_for_device_status_and_delivers_it(
 
 
 async def test_device_status_of_an_unknown_appliance_is_skipped(
-    demo_client: Kitchen, start_connection: StartConnection
+    fake_server: Callable[..., Awaitable[str]],
+    session: aiohttp.ClientSession,
+    start_connection: StartConnection,
 ) -> None:
     """A status that does not fit the appliance list counts as malformed, like an update."""
-    running = await start_connection(demo_client)
+
+    async def login(_request: web.Request) -> web.Response:
+        return web.json_response(
+            {"token": "t", "userId": "u", "expiresAt": "2030-01-01T00:00:00Z"}
+        )
+
+    async def devices(_request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "devices": [
+                    {
+                        "id": "fridge-1",
+                        "type": "fridge",
+                        "name": "Fridge",
+                        "model": "SK-FF540",
+                        "firmware": "1.8.0",
+                        "compartments": {"fridge": FRIDGE},
+                    }
+                ]
+            }
+        )
+
+    async def websocket(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json(
+            {"type": "connected", "userId": "u", "serverId": "s", "bootId": "b"}
+        )
+        subscribe = await ws.receive_json()
+        assert subscribe["deviceStatus"] is True
+        for device_id, device_type in (("fridge-9", "fridge"), ("fridge-1", "oven")):
+            message = orjson.loads(status_message(online=False))
+            message.update(deviceId=device_id, deviceType=device_type)
+            await ws.send_json(message)
+        await ws.send_str(status_message(online=True).decode())
+        await ws.receive()
+        return ws
+
+    url = await fake_server(
+        [
+            ("POST", "/api/login", login),
+            ("GET", "/api/devices", devices),
+            ("GET", "/ws", websocket),
+        ]
+    )
+    client = SmartKitchenClient(url, session, username="demo", password="demo")
+    running = await start_connection(client)
     recorder = running.recorder
-    await recorder.wait_until(lambda: len(recorder.of(DeviceStatus)) == 3)
-    connection = running.connection
-    before = len(recorder.of(DeviceStatus))
-    for device_id, device_type in (("fridge-9", "fridge"), ("fridge-1", "oven")):
-        message = orjson.loads(status_message(online=True))
-        message.update(deviceId=device_id, deviceType=device_type)
-        event = parse_message(orjson.dumps(message))
-        assert isinstance(event, DeviceStatus)
-        connection._dispatch(event)
-    assert len(recorder.of(DeviceStatus)) == before
-    assert connection.stats.malformed_messages == 2
+    await recorder.wait_until(lambda: running.connection.stats.messages == 4)
+    # Only the status that fits the listed fridge arrives.
+    assert [event.device_id for event in recorder.of(DeviceStatus)] == ["fridge-1"]
+    assert running.connection.stats.malformed_messages == 2
 
 
 async def test_scheduled_start_and_timers_arrive_decoded(
