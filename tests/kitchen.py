@@ -1,6 +1,6 @@
 """A person in the kitchen: the demo user's client plus the reference server's simulation API.
 
-The simulation endpoints (doors, appliances coming and going) are not part of the shipped client
+The simulation endpoints (doors, network plugs, appliances coming and going) are not part of the shipped client
 library; tests reach them through this helper.
 """
 
@@ -21,6 +21,12 @@ class Kitchen(SmartKitchenClient):
             body["compartment"] = compartment
         return Device.from_wire(
             await self._simulate("POST", device_id, "door", body=body)
+        )
+
+    async def set_online(self, device_id: str, online: bool) -> Device:
+        """Take an appliance off the network or bring it back, and return it as clients see it."""
+        return Device.from_wire(
+            await self._simulate("POST", device_id, "online", body={"online": online})
         )
 
     async def add_device(self, device_type: DeviceType, name: str) -> Device:

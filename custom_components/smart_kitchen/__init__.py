@@ -13,8 +13,9 @@ from homeassistant.exceptions import (
     ConfigEntryError,
     ConfigEntryNotReady,
 )
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
 from .alert_cursor import AlertCursorStore
 from .api import (
@@ -27,6 +28,7 @@ from .const import DOMAIN
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
 from .identity import is_entry_of_server
 from .issues import async_clear_protocol_issue, async_raise_protocol_issue
+from .services import async_setup_services
 
 PLATFORMS = (
     Platform.BINARY_SENSOR,
@@ -35,7 +37,16 @@ PLATFORMS = (
     Platform.NUMBER,
     Platform.SELECT,
     Platform.SENSOR,
+    Platform.SWITCH,
 )
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, which exist whether or not an entry is loaded."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(

@@ -17,6 +17,11 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ApplianceState, DeviceType
+from .appliance_entity import (
+    SmartKitchenApplianceEntity,
+    SmartKitchenApplianceEntityDescription,
+    async_setup_appliance_status_entities,
+)
 from .compartment import Compartment
 from .const import DOMAIN
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
@@ -81,6 +86,12 @@ async def async_setup_entry(
     async_setup_appliance_entities(
         entry, async_add_entities, BINARY_SENSORS, SmartKitchenBinarySensorEntity
     )
+    async_setup_appliance_status_entities(
+        entry,
+        async_add_entities,
+        APPLIANCE_BINARY_SENSORS,
+        SmartKitchenApplianceConnectivityEntity,
+    )
 
 
 class SmartKitchenBinarySensorEntity(SmartKitchenCompartmentEntity, BinarySensorEntity):
@@ -115,3 +126,38 @@ class SmartKitchenConnectivityEntity(SmartKitchenEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """Return whether the connection to the server is up."""
         return self.coordinator.connected
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartKitchenApplianceBinarySensorEntityDescription(
+    BinarySensorEntityDescription, SmartKitchenApplianceEntityDescription
+):
+    """Describes a binary sensor of a whole appliance."""
+
+
+# Whether the server reaches the appliance; it shows a drop at once, without the grace.
+APPLIANCE_CONNECTION = SmartKitchenApplianceBinarySensorEntityDescription(
+    key="connection",
+    translation_key="appliance_connection",
+    device_class=BinarySensorDeviceClass.CONNECTIVITY,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    follows_reachability=False,
+)
+
+APPLIANCE_BINARY_SENSORS: dict[
+    DeviceType, tuple[SmartKitchenApplianceBinarySensorEntityDescription, ...]
+] = dict.fromkeys(DeviceType, (APPLIANCE_CONNECTION,))
+
+
+class SmartKitchenApplianceConnectivityEntity(
+    SmartKitchenApplianceEntity, BinarySensorEntity
+):
+    """Whether the server reaches an appliance; unknown with a server that does not say."""
+
+    entity_description: SmartKitchenApplianceBinarySensorEntityDescription
+
+    @property
+    @override
+    def is_on(self) -> bool | None:
+        """Return whether the appliance is online."""
+        return None if (status := self.status) is None else status.online

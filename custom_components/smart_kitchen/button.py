@@ -34,7 +34,10 @@ BUTTONS: dict[DeviceType, tuple[SmartKitchenButtonEntityDescription, ...]] = {
         SmartKitchenButtonEntityDescription(
             key="start",
             translation_key="start",
-            available_fn=lambda compartment: not compartment.program_active,
+            # A scheduled start is cancelled first, not replaced.
+            available_fn=lambda compartment: (
+                not (compartment.program_active or compartment.state.scheduled)
+            ),
             # Runs the program chosen with the program select.
             args_fn=lambda compartment: {"program": compartment.next_program},
         ),
@@ -55,7 +58,10 @@ BUTTONS: dict[DeviceType, tuple[SmartKitchenButtonEntityDescription, ...]] = {
         SmartKitchenButtonEntityDescription(
             key="cancel",
             translation_key="cancel",
-            available_fn=lambda compartment: compartment.program_active,
+            # Also cancels a scheduled start.
+            available_fn=lambda compartment: (
+                compartment.program_active or compartment.state.scheduled
+            ),
         ),
     ),
 }

@@ -14,10 +14,12 @@ from .api import (
     Alert,
     AlertCursor,
     Appliance,
+    ApplianceStatus,
     ConnectionStateChanged,
     Device,
     DeviceAdded,
     DeviceRemoved,
+    DeviceStatus,
     DeviceUpdate,
     Event as StreamEvent,
     ServerInfo,
@@ -26,6 +28,7 @@ from .api import (
     SmartKitchenConnection,
     Subscribed,
 )
+from .appliance_status import ApplianceStatuses
 from .availability import ApplianceAvailability
 from .compartment import Compartment, CompartmentKey
 from .const import DOMAIN, LATE_ALERT_AGE, LOGGER
@@ -65,6 +68,12 @@ class SmartKitchenCoordinator:
         self.client = client
         self.server_info = server_info
         self.compartments: dict[CompartmentKey, Compartment[Any]] = {}
+        # Keyed by compartment, or by appliance id for what is about a whole appliance; the key None
+        # is for listeners of the connection itself.
+        self._listeners = KeyedListeners[CompartmentKey | str | None, []]()
+        self._statuses = ApplianceStatuses(
+            hass, self._async_name_of, self._async_reachability_changed
+        )
         now = dt_util.utcnow()
         for device in devices:
             self._async_store_compartments(device, now)
@@ -78,8 +87,6 @@ class SmartKitchenCoordinator:
         async_remove_stale_devices(
             hass, entry, {server_info.server_id, *self.connection.appliances}
         )
-        # Keyed by compartment; the key None is for listeners of the connection itself.
-        self._listeners = KeyedListeners[CompartmentKey | None, []]()
         self._availability = ApplianceAvailability(
             hass, self.compartments, server_info.name, self._listeners.async_call_all
         )
@@ -91,6 +98,11 @@ class SmartKitchenCoordinator:
     def devices(self) -> Mapping[str, Appliance]:
         """Return the user's appliances (the connection keeps the list up to date)."""
         return self.connection.appliances
+
+    @property
+    def statuses(self) -> Mapping[str, ApplianceStatus]:
+        """Return the latest status of each appliance (none from a server that predates it)."""
+        return self._statuses.statuses
 
     @property
     def connected(self) -> bool:
@@ -136,13 +148,14 @@ class SmartKitchenCoordinator:
         await self.connection.close()
         # After close(): its last state change would otherwise start the grace timer again.
         self._availability.async_stop_grace()
+        self._statuses.async_stop()
         await self._cursor_store.async_save(self.connection.alert_cursor)
 
     @callback
     def async_add_listener(
         self, update_callback: CALLBACK_TYPE, context: Any = None
     ) -> CALLBACK_TYPE:
-        """Listen for updates of one compartment, or of the connection when the context is None."""
+        """Listen for updates of a compartment, of an appliance (its id), or of the connection (None)."""
         return self._listeners.async_add(context, update_callback)
 
     @callback
@@ -161,8 +174,16 @@ class SmartKitchenCoordinator:
 
     @callback
     def is_fresh(self, key: CompartmentKey) -> bool:
-        """Return whether a compartment exists and its data is not stale from a lost connection."""
-        return self._availability.is_fresh(key)
+        """Return whether a compartment exists and its data is not stale from a lost connection.
+
+        Stale also while its appliance has been offline for longer than the grace.
+        """
+        return self._availability.is_fresh(key) and self._statuses.is_reachable(key[0])
+
+    @callback
+    def is_reachable(self, device_id: str) -> bool:
+        """Return whether an appliance has not been offline for longer than the grace."""
+        return self._statuses.is_reachable(device_id)
 
     @callback
     def _async_on_event(self, event: StreamEvent) -> None:
@@ -173,6 +194,9 @@ class SmartKitchenCoordinator:
                 self.compartments[key].apply_update(event)
                 self._availability.async_clear_stale(key)
                 self._listeners.async_call(key)
+            case DeviceStatus():
+                self._statuses.async_set(event.device_id, event.status)
+                self._listeners.async_call(event.device_id)
             case Alert():
                 self._async_handle_alert(event)
             case Subscribed():
@@ -205,6 +229,21 @@ class SmartKitchenCoordinator:
             self.compartments[(device.id, name)] = Compartment.first_seen(
                 state, updated_at
             )
+        self._statuses.async_set(device.id, device.status)
+
+    @callback
+    def _async_name_of(self, device_id: str) -> str:
+        """Return how the log names an appliance (only known appliances have a grace running)."""
+        return self.devices[device_id].name
+
+    @callback
+    def _async_reachability_changed(self, device_id: str) -> None:
+        """Wake every entity of an appliance that went unreachable or came back."""
+        for key in [key for key in self.compartments if key[0] == device_id]:
+            self._listeners.async_call(key)
+        self._listeners.async_call(device_id)
+        # The alert entities listen to the connection; this is rare enough to wake them all.
+        self._listeners.async_call(None)
 
     @callback
     def _async_add_device(self, device: Device) -> None:
@@ -218,4 +257,5 @@ class SmartKitchenCoordinator:
         for key in [key for key in self.compartments if key[0] == device_id]:
             del self.compartments[key]
             self._availability.async_clear_stale(key)
+        self._statuses.async_remove(device_id)
         async_remove_device_entry(self.hass, self.config_entry, device_id)

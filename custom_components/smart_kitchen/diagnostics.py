@@ -37,6 +37,11 @@ async def async_get_config_entry_diagnostics(
                 "name": device.name,
                 "model": device.model,
                 "firmware": device.firmware,
+                # None from a server that predates the appliance status.
+                "status": None
+                if (status := coordinator.statuses.get(device.id)) is None
+                else asdict(status),
+                "reachable": coordinator.is_reachable(device.id),
                 "compartments": {
                     # The dishwasher's only state has no compartment name.
                     str(name or "device"): {

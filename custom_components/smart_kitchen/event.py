@@ -60,9 +60,11 @@ class SmartKitchenAlertEntity(SmartKitchenEntity, EventEntity):
     @property
     @override
     def available(self) -> bool:
-        """Return whether the appliance is known and the server has not been gone for too long."""
+        """Return whether the appliance is known and neither it nor the server has been gone for too long."""
         return (
-            self.device_id in self.coordinator.devices and not self.coordinator.offline
+            self.device_id in self.coordinator.devices
+            and not self.coordinator.offline
+            and self.coordinator.is_reachable(self.device_id)
         )
 
     @override

@@ -1,9 +1,9 @@
 """Helpers shared by the platforms: adding the entities of appliances, and errors of actions."""
 
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import Any, Concatenate
+from typing import Any, Concatenate, Protocol
 
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -19,14 +19,17 @@ from .api import (
 )
 from .const import DOMAIN
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
-from .entity import (
-    SmartKitchenCompartmentEntity,
-    SmartKitchenEntity,
-    SmartKitchenEntityDescription,
-)
+from .entity import SmartKitchenCompartmentEntity, SmartKitchenEntityDescription
 
 
-def smart_kitchen_command[EntityT: SmartKitchenEntity, **P](
+class CommandSender(Protocol):
+    """What sends commands: an entity, or an action's handle on an appliance."""
+
+    hass: HomeAssistant
+    coordinator: SmartKitchenCoordinator
+
+
+def smart_kitchen_command[EntityT: CommandSender, **P](
     func: Callable[Concatenate[EntityT, P], Coroutine[Any, Any, Any]],
 ) -> Callable[Concatenate[EntityT, P], Coroutine[Any, Any, None]]:
     """Turn the library's errors of an entity action into translated Home Assistant errors.

@@ -1,4 +1,4 @@
-"""Target temperatures of Smart Kitchen ovens and fridges."""
+"""Target temperatures of Smart Kitchen ovens and fridges, and the ovens' cook timers."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -8,12 +8,14 @@ from homeassistant.components.number import (
     NumberDeviceClass,
     NumberEntity,
     NumberEntityDescription,
+    NumberMode,
 )
-from homeassistant.const import UnitOfTemperature
+from homeassistant.const import UnitOfTemperature, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import (
+    COOK_TIMER_MINUTES,
     Appliance,
     ApplianceState,
     DeviceType,
@@ -56,8 +58,31 @@ TARGET_TEMPERATURE = SmartKitchenNumberEntityDescription[OvenState | FridgeState
     ),
 )
 
+
+async def _set_cook_time(entity: SmartKitchenCompartmentEntity, value: float) -> None:
+    """Start the cook timer with that many minutes (replacing one that runs); 0 cancels it."""
+    if (minutes := round(value)) == 0:
+        await entity.send_command("cancel_timer")
+    else:
+        await entity.send_command("set_timer", minutes=minutes)
+
+
+# The cook timer of an oven compartment: it shows the minutes left, and setting it starts it anew.
+COOK_TIME = SmartKitchenNumberEntityDescription[OvenState](
+    key="cook_time",
+    translation_key="cook_time",
+    device_class=NumberDeviceClass.DURATION,
+    native_unit_of_measurement=UnitOfTime.MINUTES,
+    native_min_value=0,
+    native_max_value=COOK_TIMER_MINUTES.maximum,
+    native_step=COOK_TIMER_MINUTES.step,
+    mode=NumberMode.BOX,
+    value_fn=lambda compartment: compartment.state.timer_remaining_minutes,
+    set_fn=_set_cook_time,
+)
+
 NUMBERS: dict[DeviceType, tuple[SmartKitchenNumberEntityDescription[Any], ...]] = {
-    DeviceType.OVEN: (TARGET_TEMPERATURE,),
+    DeviceType.OVEN: (TARGET_TEMPERATURE, COOK_TIME),
     DeviceType.FRIDGE: (TARGET_TEMPERATURE,),
 }
 
@@ -74,14 +99,16 @@ class SmartKitchenNumberEntity(SmartKitchenCompartmentEntity, NumberEntity):
         compartment: str | None,
         description: SmartKitchenNumberEntityDescription[Any],
     ) -> None:
-        """Describe the setting with the range the library says the compartment accepts."""
+        """Describe the setting; a target temperature takes the range the library says the compartment accepts."""
         super().__init__(coordinator, appliance, compartment, description)
-        limits = setpoint_range(appliance.type, compartment)
-        # exists_fn lets only compartments with a setpoint range get this entity.
-        assert limits is not None
-        self._attr_native_min_value = limits.minimum
-        self._attr_native_max_value = limits.maximum
-        self._attr_native_step = limits.step
+        # Other numbers carry their range in their description.
+        if description.key == TARGET_TEMPERATURE.key:
+            limits = setpoint_range(appliance.type, compartment)
+            # exists_fn lets only compartments with a setpoint range get this entity.
+            assert limits is not None
+            self._attr_native_min_value = limits.minimum
+            self._attr_native_max_value = limits.maximum
+            self._attr_native_step = limits.step
 
     @property
     @override

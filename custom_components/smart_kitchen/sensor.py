@@ -11,19 +11,31 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, UnitOfTemperature, UnitOfTime
+from homeassistant.const import (
+    PERCENTAGE,
+    UnitOfEnergy,
+    UnitOfTemperature,
+    UnitOfTime,
+    UnitOfVolume,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .api import (
     ApplianceState,
+    ApplianceStatus,
     DeviceType,
     DishwasherState,
     DishwasherStatus,
     FridgeState,
     OvenState,
     OvenStatus,
+)
+from .appliance_entity import (
+    SmartKitchenApplianceEntity,
+    SmartKitchenApplianceEntityDescription,
+    async_setup_appliance_status_entities,
 )
 from .compartment import Compartment
 from .coordinator import SmartKitchenConfigEntry
@@ -44,7 +56,9 @@ class SmartKitchenSensorEntityDescription[S: ApplianceState](
 
 
 def _finish_time(compartment: Compartment[DishwasherState]) -> datetime | None:
-    """Return when the running program ends, to the minute; unknown unless it runs."""
+    """Return when the running or scheduled program ends, to the minute; else unknown."""
+    if compartment.state.scheduled:
+        return compartment.state.planned_finish
     if compartment.state.status is not DishwasherStatus.RUNNING:
         return None
     finish = compartment.updated_at + timedelta(
@@ -67,6 +81,15 @@ CURRENT_TEMPERATURE = SmartKitchenSensorEntityDescription[OvenState | FridgeStat
 SENSORS: dict[DeviceType, tuple[SmartKitchenSensorEntityDescription[Any], ...]] = {
     DeviceType.OVEN: (
         CURRENT_TEMPERATURE,
+        SmartKitchenSensorEntityDescription[OvenState](
+            key="timer_remaining",
+            translation_key="timer_remaining",
+            device_class=SensorDeviceClass.DURATION,
+            native_unit_of_measurement=UnitOfTime.MINUTES,
+            suggested_display_precision=0,
+            # Unknown while no cook timer is set.
+            value_fn=lambda compartment: compartment.state.timer_remaining_minutes,
+        ),
         SmartKitchenSensorEntityDescription[OvenState](
             key="status",
             translation_key="oven_status",
@@ -102,11 +125,75 @@ SENSORS: dict[DeviceType, tuple[SmartKitchenSensorEntityDescription[Any], ...]] 
             value_fn=_finish_time,
         ),
         SmartKitchenSensorEntityDescription[DishwasherState](
+            key="start_time",
+            translation_key="start_time",
+            device_class=SensorDeviceClass.TIMESTAMP,
+            # Known while a delayed start waits.
+            value_fn=lambda compartment: compartment.state.starts_at,
+        ),
+        SmartKitchenSensorEntityDescription[DishwasherState](
             key="progress",
             translation_key="progress",
             native_unit_of_measurement=PERCENTAGE,
             state_class=SensorStateClass.MEASUREMENT,
             value_fn=lambda compartment: compartment.state.progress,
+        ),
+        # What the current program used so far (its totals once finished). Home Assistant allows the
+        # energy and water device classes only for totals, so these measurements carry units alone.
+        SmartKitchenSensorEntityDescription[DishwasherState](
+            key="program_energy",
+            translation_key="program_energy",
+            native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=0,
+            value_fn=lambda compartment: compartment.state.program_energy_wh,
+        ),
+        SmartKitchenSensorEntityDescription[DishwasherState](
+            key="program_water",
+            translation_key="program_water",
+            native_unit_of_measurement=UnitOfVolume.LITERS,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=1,
+            value_fn=lambda compartment: compartment.state.program_water_liters,
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartKitchenApplianceSensorEntityDescription(
+    SensorEntityDescription, SmartKitchenApplianceEntityDescription
+):
+    """Describes a sensor of a whole appliance."""
+
+    value_fn: Callable[[ApplianceStatus], StateType]
+
+
+# Lifetime counters, as the Energy dashboard takes them: individual devices and water consumption.
+ENERGY = SmartKitchenApplianceSensorEntityDescription(
+    key="energy",
+    device_class=SensorDeviceClass.ENERGY,
+    state_class=SensorStateClass.TOTAL_INCREASING,
+    native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+    suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    suggested_display_precision=2,
+    value_fn=lambda status: status.energy_wh,
+)
+
+APPLIANCE_SENSORS: dict[
+    DeviceType, tuple[SmartKitchenApplianceSensorEntityDescription, ...]
+] = {
+    DeviceType.OVEN: (ENERGY,),
+    DeviceType.FRIDGE: (ENERGY,),
+    DeviceType.DISHWASHER: (
+        ENERGY,
+        SmartKitchenApplianceSensorEntityDescription(
+            key="water",
+            device_class=SensorDeviceClass.WATER,
+            state_class=SensorStateClass.TOTAL_INCREASING,
+            native_unit_of_measurement=UnitOfVolume.LITERS,
+            suggested_display_precision=1,
+            value_fn=lambda status: status.water_liters,
         ),
     ),
 }
@@ -124,6 +211,20 @@ class SmartKitchenSensorEntity(SmartKitchenCompartmentEntity, SensorEntity):
         return self.entity_description.value_fn(self.data)
 
 
+class SmartKitchenApplianceSensorEntity(SmartKitchenApplianceEntity, SensorEntity):
+    """A sensor of a whole appliance; unknown with a server that does not report it."""
+
+    entity_description: SmartKitchenApplianceSensorEntityDescription
+
+    @property
+    @override
+    def native_value(self) -> StateType:
+        """Return the sensor's value."""
+        if (status := self.status) is None:
+            return None
+        return self.entity_description.value_fn(status)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: SmartKitchenConfigEntry,
@@ -132,4 +233,10 @@ async def async_setup_entry(
     """Set up the sensors of every appliance, now and when one appears."""
     async_setup_appliance_entities(
         entry, async_add_entities, SENSORS, SmartKitchenSensorEntity
+    )
+    async_setup_appliance_status_entities(
+        entry,
+        async_add_entities,
+        APPLIANCE_SENSORS,
+        SmartKitchenApplianceSensorEntity,
     )

@@ -14,6 +14,7 @@ from custom_components.smart_kitchen.api import (
     Device,
     DeviceAdded,
     DeviceRemoved,
+    DeviceStatus,
     DeviceType,
     DeviceUpdate,
     Event,
@@ -43,6 +44,7 @@ async def test_first_connect_loads_the_list(
     running = await start_connection(demo_client)
     connection, recorder = running.connection, running.recorder
     await recorder.wait_for_updates(5)
+    await recorder.wait_until(lambda: len(recorder.of(DeviceStatus)) == 3)
     devices = await demo_client.get_devices()
 
     assert [type(event) for event in recorder.events] == [
@@ -53,7 +55,9 @@ async def test_first_connect_loads_the_list(
         ConnectionStateChanged,
         Connected,
         Subscribed,
-        *[DeviceUpdate] * 5,
+        *[DeviceUpdate, DeviceUpdate, DeviceStatus] * 2,
+        DeviceUpdate,
+        DeviceStatus,
     ]
     assert recorder.of(DeviceAdded) == [
         DeviceAdded(device=device) for device in devices

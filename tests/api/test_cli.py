@@ -279,7 +279,8 @@ def test_format_event() -> None:
         )
     ) == (
         "DeviceUpdate device_id=dishwasher-1, device_type=dishwasher, compartment=None, "
-        "state={status=running, program=eco, remaining_minutes=90, progress=10, door_open=False}, "
+        "state={status=running, program=eco, remaining_minutes=90, progress=10, door_open=False, "
+        "selected_program=None, starts_at=None, program_energy_wh=None, program_water_liters=None}, "
         "ts=2026-01-02T03:04:05+00:00"
     )
     assert cli.format_event(

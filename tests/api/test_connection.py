@@ -19,6 +19,7 @@ from custom_components.smart_kitchen.api import (
     ConnectionStateChanged,
     DeviceAdded,
     DeviceRemoved,
+    DeviceStatus,
     DeviceType,
     DeviceUpdate,
     DishwasherStatus,
@@ -78,6 +79,7 @@ async def test_snapshot_on_connect(
     )
     recorder = running.recorder
     await recorder.wait_for_updates(5)
+    await recorder.wait_until(lambda: len(recorder.of(DeviceStatus)) == 3)
 
     assert running.connection.state is ConnectionState.CONNECTED
     kinds = [type(event) for event in recorder.events]
@@ -86,7 +88,9 @@ async def test_snapshot_on_connect(
         ConnectionStateChanged,
         Connected,
         Subscribed,
-        *[DeviceUpdate] * 5,
+        *[DeviceUpdate, DeviceUpdate, DeviceStatus] * 2,
+        DeviceUpdate,
+        DeviceStatus,
     ]
     assert recorder.states() == [ConnectionState.CONNECTING, ConnectionState.CONNECTED]
     (connected,) = recorder.of(Connected)
@@ -128,8 +132,8 @@ async def test_live_updates_and_alerts(
         AlertType.PROGRAM_FINISHED,
     )
     assert alert.compartment is None
-    # The alert is the last thing the finishing tick produced.
-    assert recorder.events[-1] == alert
+    # The alert is the last thing the finishing tick produced, apart from the appliance's new counters.
+    assert [e for e in recorder.events if not isinstance(e, DeviceStatus)][-1] == alert
 
     stats = running.connection.stats
     assert (
@@ -138,8 +142,9 @@ async def test_live_updates_and_alerts(
         stats.malformed_messages,
         stats.reconnects,
     ) == (1, 1, 0, 0)
-    # connected, subscribed, the 5-update snapshot, 31 more dishwasher updates, the alert.
-    assert stats.messages == 2 + 5 + 31 + 1
+    # connected, subscribed, the 5-update snapshot, 31 more dishwasher updates, the alert, and
+    # the appliances' statuses (the subscription asks for them).
+    assert stats.messages == 2 + 5 + 31 + 1 + len(recorder.of(DeviceStatus))
     assert stats.connected_since is not None
     assert stats.last_message_at is not None
     assert stats.last_message_at >= stats.connected_since

@@ -330,6 +330,8 @@ async def test_device_triggers(
     assert await offered("oven-1") == {
         ("preheat_done", "upper"),
         ("preheat_done", "lower"),
+        ("timer_finished", "upper"),
+        ("timer_finished", "lower"),
     }
     assert await offered("dishwasher-1") == {("program_finished", None)}
 

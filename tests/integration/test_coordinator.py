@@ -19,6 +19,7 @@ from custom_components.smart_kitchen.api import (
     ConnectionState,
     DeviceAdded,
     DeviceRemoved,
+    DeviceStatus,
     DeviceType,
     SmartKitchenClient,
     Subscribed,
@@ -102,25 +103,38 @@ async def test_updates_wake_and_write_only_their_compartment(
             "number.fridge_freezer_fridge_target_temperature": 1,
             "binary_sensor.fridge_freezer_fridge_door": 1,
             "binary_sensor.fridge_freezer_fridge_door_alarm": 1,
+            "switch.fridge_freezer_super_cool": 1,
         }
         await hass.async_block_till_done()
         assert [event.data["entity_id"] for event in changed] == [
             "binary_sensor.fridge_freezer_fridge_door"
         ]
 
-        # A tick warms the open fridge; nothing else in the kitchen changes.
+        # A tick warms the open fridge and adds to its energy; nothing else in the kitchen changes.
         woken.clear()
         changed.clear()
-        await stream.update_after(server.tick(), "fridge-1", "fridge")
+        mark = stream.mark()
+        await server.tick()
+        await stream.wait_for(
+            lambda event: (
+                isinstance(event, DeviceStatus) and event.device_id == "fridge-1"
+            ),
+            mark,
+        )
         assert set(woken) == {
             "sensor.fridge_freezer_fridge_temperature",
             "number.fridge_freezer_fridge_target_temperature",
             "binary_sensor.fridge_freezer_fridge_door",
             "binary_sensor.fridge_freezer_fridge_door_alarm",
+            "switch.fridge_freezer_super_cool",
+            # The status of the whole fridge, which the server sends after the tick's updates.
+            "sensor.fridge_freezer_energy",
+            "binary_sensor.fridge_freezer_connection",
         }
         await hass.async_block_till_done()
         assert [event.data["entity_id"] for event in changed] == [
-            "sensor.fridge_freezer_fridge_temperature"
+            "sensor.fridge_freezer_fridge_temperature",
+            "sensor.fridge_freezer_energy",
         ]
 
     assert state_of(hass, "binary_sensor.fridge_freezer_fridge_door") == "on"

@@ -21,6 +21,7 @@ from syrupy.assertion import SnapshotAssertion
         [Platform.NUMBER],
         [Platform.SELECT],
         [Platform.SENSOR],
+        [Platform.SWITCH],
     ],
 )
 async def test_entities(

@@ -11,12 +11,16 @@ import pytest
 import yaml
 
 from custom_components.smart_kitchen.api import ALERT_TYPES
-from custom_components.smart_kitchen.binary_sensor import BINARY_SENSORS
+from custom_components.smart_kitchen.binary_sensor import (
+    APPLIANCE_BINARY_SENSORS,
+    BINARY_SENSORS,
+)
 from custom_components.smart_kitchen.button import BUTTONS
 from custom_components.smart_kitchen.event import EVENTS
 from custom_components.smart_kitchen.number import NUMBERS
 from custom_components.smart_kitchen.select import SELECTS
-from custom_components.smart_kitchen.sensor import SENSORS
+from custom_components.smart_kitchen.sensor import APPLIANCE_SENSORS, SENSORS
+from custom_components.smart_kitchen.switch import SWITCHES
 
 INTEGRATION = Path(__file__).parents[2] / "custom_components" / "smart_kitchen"
 EN: dict[str, Any] = json.loads((INTEGRATION / "translations" / "en.json").read_text())
@@ -31,6 +35,12 @@ PLATFORMS = {
     "number": NUMBERS,
     "select": SELECTS,
     "sensor": SENSORS,
+    "switch": SWITCHES,
+}
+# The tables of entities about a whole appliance rather than a compartment.
+APPLIANCE_PLATFORMS: dict[str, Any] = {
+    "binary_sensor": APPLIANCE_BINARY_SENSORS,
+    "sensor": APPLIANCE_SENSORS,
 }
 
 
@@ -38,7 +48,14 @@ def descriptions(platform: str) -> list[Any]:
     """Return every entity description of a platform."""
     if platform == "event":
         return list(EVENTS.values())
-    return list(chain.from_iterable(PLATFORMS[platform].values()))
+    return list(
+        chain.from_iterable(
+            [
+                *PLATFORMS[platform].values(),
+                *APPLIANCE_PLATFORMS.get(platform, {}).values(),
+            ]
+        )
+    )
 
 
 @pytest.mark.parametrize("platform", [*PLATFORMS, "event"])

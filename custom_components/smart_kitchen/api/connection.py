@@ -29,6 +29,7 @@ from .models import (
     ConnectionStats,
     DeviceAdded,
     DeviceRemoved,
+    DeviceStatus,
     DeviceUpdate,
     Event,
     ServerError,
@@ -334,6 +335,8 @@ class SmartKitchenConnection:
         message: dict[str, object] = {
             "type": "subscribe",
             "deviceIds": list(self.device_ids),
+            # Opt-in: device_status messages (online state, energy and water); older servers ignore it.
+            "deviceStatus": True,
         }
         # Without lastAlertId (a fresh client) the server replays nothing (no stale alerts at
         # start-up), and its `subscribed` says where history ends.
@@ -349,8 +352,8 @@ class SmartKitchenConnection:
     def _dispatch(self, event: Event) -> None:
         """Apply what an event means to the connection itself, then deliver it."""
         match event:
-            case DeviceUpdate() | Alert() if mismatch := self._subscription.mismatch(
-                event
+            case DeviceUpdate() | DeviceStatus() | Alert() if (
+                mismatch := self._subscription.mismatch(event)
             ):
                 self._problems.malformed(f"about {event.device_id}", mismatch)
                 return

@@ -7,7 +7,7 @@ an id out of range, a temperature no kitchen reaches, a timestamp centuries away
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 import logging
 import re
@@ -74,6 +74,7 @@ class AlertType(StrEnum):
     TEMPERATURE_HIGH = "temperature_high"
     PREHEAT_DONE = "preheat_done"
     PROGRAM_FINISHED = "program_finished"
+    TIMER_FINISHED = "timer_finished"
 
 
 class ConnectionState(StrEnum):
@@ -89,7 +90,7 @@ class ConnectionState(StrEnum):
 # The alerts each kind of appliance raises (protocol v1).
 ALERT_TYPES: Final[Mapping[DeviceType, tuple[AlertType, ...]]] = MappingProxyType(
     {
-        DeviceType.OVEN: (AlertType.PREHEAT_DONE,),
+        DeviceType.OVEN: (AlertType.PREHEAT_DONE, AlertType.TIMER_FINISHED),
         DeviceType.FRIDGE: (AlertType.DOOR_OPEN, AlertType.TEMPERATURE_HIGH),
         DeviceType.DISHWASHER: (AlertType.PROGRAM_FINISHED,),
     }
@@ -116,6 +117,22 @@ class SetpointRange:
 OVEN_SETPOINTS: Final = SetpointRange(30, 300, 5)
 FRIDGE_SETPOINTS: Final = SetpointRange(1, 8, 1)
 FREEZER_SETPOINTS: Final = SetpointRange(-24, -14, 1)
+# The minutes an oven's cook timer (`set_timer`) and a dishwasher's delayed start (`delayMinutes`) take.
+COOK_TIMER_MINUTES: Final = SetpointRange(1, 600, 1)
+START_DELAY_MINUTES: Final = SetpointRange(1, 1440, 1)
+# How far ahead a dishwasher start may be scheduled (`finishAt` at most this far from now).
+MAX_SCHEDULE_AHEAD: Final = timedelta(hours=24)
+
+
+# How long each dishwasher program runs, in minutes.
+PROGRAM_MINUTES: Final[Mapping[DishwasherProgram, int]] = MappingProxyType(
+    {
+        DishwasherProgram.ECO: 180,
+        DishwasherProgram.NORMAL: 120,
+        DishwasherProgram.INTENSIVE: 150,
+        DishwasherProgram.QUICK: 30,
+    }
+)
 
 
 def setpoint_range(
@@ -144,6 +161,8 @@ _MAX_MINUTES: Final = 10_000
 _YEARS: Final = range(2000, 3000)
 # Names and messages are shown to people; anything longer is not a name.
 _MAX_TEXT: Final = 1024
+# Lifetime counters (Wh, litres): a trillion is centuries of any kitchen; beyond is broken data.
+_MAX_COUNTER: Final = 1e12
 
 
 def _malformed(message: str) -> SmartKitchenResponseError:
@@ -233,6 +252,28 @@ def _optional_int(
     return _int(obj, key, where, minimum, maximum)
 
 
+def _optional_bool(obj: Mapping[str, Any], key: str, where: str) -> bool | None:
+    """Return a boolean field, or None when a server that predates it leaves it out (or sends null)."""
+    if obj.get(key) is None:
+        return None
+    return _bool(obj, key, where)
+
+
+def _optional_counter(obj: Mapping[str, Any], key: str, where: str) -> float | None:
+    """Return an energy or water amount (finite, >= 0), or None when the field is null or absent."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise _malformed(
+            f"{where}.{key}: expected a number, got {type(value).__name__}"
+        )
+    # NaN fails the comparison too; infinity is above the limit.
+    if not 0 <= value <= _MAX_COUNTER:
+        raise _malformed(f"{where}.{key}: {value} is not an amount")
+    return float(value)
+
+
 def _temperature(obj: Mapping[str, Any], key: str, where: str) -> float:
     """Return a temperature in °C that an appliance can have."""
     value = _get(obj, key, where)
@@ -273,6 +314,13 @@ def _datetime(obj: Mapping[str, Any], key: str, where: str) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
+
+
+def _optional_datetime(obj: Mapping[str, Any], key: str, where: str) -> datetime | None:
+    """Return a timestamp, or None when the field is null or absent."""
+    if obj.get(key) is None:
+        return None
+    return _datetime(obj, key, where)
 
 
 def _ids(obj: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -338,6 +386,8 @@ class OvenState:
     mode: OvenMode
     status: OvenStatus
     door_open: bool
+    # Whole minutes left on the cook timer; None when none is set (or the server predates timers).
+    timer_remaining_minutes: int | None = None
 
     @classmethod
     def from_wire(cls, data: object) -> Self:
@@ -355,6 +405,13 @@ class OvenState:
             mode=_enum(obj, "mode", "OvenState", OvenMode),
             status=_enum(obj, "status", "OvenState", OvenStatus),
             door_open=_bool(obj, "doorOpen", "OvenState"),
+            timer_remaining_minutes=_optional_int(
+                obj,
+                "timerRemainingMinutes",
+                "OvenState",
+                0,
+                COOK_TIMER_MINUTES.maximum,
+            ),
         )
 
 
@@ -365,6 +422,8 @@ class FridgeState:
     current_temperature: float
     target_temperature: float
     door_open: bool
+    # Super-cool (fridge) or super-freeze (freezer); None from a server that predates super modes.
+    super_mode: bool | None = None
 
     @classmethod
     def from_wire(cls, data: object) -> Self:
@@ -383,6 +442,7 @@ class FridgeState:
                 )
             ),
             door_open=_bool(obj, "doorOpen", "FridgeState"),
+            super_mode=_optional_bool(obj, "superMode", "FridgeState"),
         )
 
 
@@ -395,11 +455,32 @@ class DishwasherState:
     remaining_minutes: int
     progress: int
     door_open: bool
+    # What `start` runs when it names no program; None from a server that predates it.
+    selected_program: DishwasherProgram | None = None
+    # When a scheduled start begins; None when nothing is scheduled.
+    starts_at: datetime | None = None
+    # What the current program has used so far (its totals once finished); None when idle.
+    program_energy_wh: float | None = None
+    program_water_liters: float | None = None
 
     @property
     def program_active(self) -> bool:
         """Return whether a program is under way (running or paused)."""
         return self.status in (DishwasherStatus.RUNNING, DishwasherStatus.PAUSED)
+
+    @property
+    def scheduled(self) -> bool:
+        """Return whether a start is scheduled (the dishwasher is then idle)."""
+        return self.starts_at is not None
+
+    @property
+    def planned_finish(self) -> datetime | None:
+        """Return when a scheduled program will end, if one is scheduled."""
+        if self.starts_at is None or self.selected_program is None:
+            return None
+        return self.starts_at + timedelta(
+            minutes=PROGRAM_MINUTES[self.selected_program]
+        )
 
     @classmethod
     def from_wire(cls, data: object) -> Self:
@@ -415,6 +496,16 @@ class DishwasherState:
             ),
             progress=_int(obj, "progress", "DishwasherState", 0, 100),
             door_open=_bool(obj, "doorOpen", "DishwasherState"),
+            selected_program=None
+            if obj.get("selectedProgram") is None
+            else _enum(obj, "selectedProgram", "DishwasherState", DishwasherProgram),
+            starts_at=_optional_datetime(obj, "startsAt", "DishwasherState"),
+            program_energy_wh=_optional_counter(
+                obj, "programEnergyWh", "DishwasherState"
+            ),
+            program_water_liters=_optional_counter(
+                obj, "programWaterLiters", "DishwasherState"
+            ),
         )
 
 
@@ -429,6 +520,27 @@ STATE_TYPES: Final[Mapping[DeviceType, Callable[[object], ApplianceState]]] = (
         }
     )
 )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplianceStatus:
+    """What belongs to a whole appliance: whether the server reaches it, and its lifetime counters."""
+
+    online: bool
+    # Lifetime energy use in Wh, never decreasing.
+    energy_wh: float | None
+    # Lifetime water use in litres (dishwashers); None for ovens and fridges.
+    water_liters: float | None
+
+    @classmethod
+    def from_wire(cls, data: object) -> Self:
+        """Decode the `status` of a Device object or a `device_status` message."""
+        obj = _object(data, "ApplianceStatus")
+        return cls(
+            online=_bool(obj, "online", "ApplianceStatus"),
+            energy_wh=_optional_counter(obj, "energyWh", "ApplianceStatus"),
+            water_liters=_optional_counter(obj, "waterLiters", "ApplianceStatus"),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -453,6 +565,8 @@ class Device(Appliance):
 
     # Compartment name -> state for ovens and fridges; {None: state} for a dishwasher.
     states: Mapping[str | None, ApplianceState]
+    # None from a server that predates the appliance status.
+    status: ApplianceStatus | None = None
 
     @property
     def appliance(self) -> Appliance:
@@ -493,6 +607,9 @@ class Device(Appliance):
             firmware=_str(obj, "firmware", "Device"),
             compartments=tuple(states),
             states=MappingProxyType(states),
+            status=None
+            if obj.get("status") is None
+            else ApplianceStatus.from_wire(obj["status"]),
         )
 
 
@@ -554,6 +671,26 @@ class DeviceUpdate:
             compartment=_compartment(obj, "DeviceUpdate"),
             state=STATE_TYPES[device_type](_get(obj, "state", "DeviceUpdate")),
             ts=_datetime(obj, "ts", "DeviceUpdate"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceStatus:
+    """The new status of a whole appliance (`device_status`): online or not, and its counters."""
+
+    device_id: str
+    device_type: DeviceType
+    status: ApplianceStatus
+    ts: datetime
+
+    @classmethod
+    def from_wire(cls, obj: Mapping[str, Any]) -> Self:
+        """Decode a `device_status` message."""
+        return cls(
+            device_id=_device_id(obj, "deviceId", "DeviceStatus"),
+            device_type=_enum(obj, "deviceType", "DeviceStatus", DeviceType),
+            status=ApplianceStatus.from_wire(_get(obj, "status", "DeviceStatus")),
+            ts=_datetime(obj, "ts", "DeviceStatus"),
         )
 
 
@@ -639,6 +776,7 @@ type Event = (
     Connected
     | Subscribed
     | DeviceUpdate
+    | DeviceStatus
     | Alert
     | DeviceAdded
     | DeviceRemoved
@@ -717,6 +855,7 @@ _MESSAGE_TYPES: Final[Mapping[str, Callable[[Mapping[str, Any]], Event]]] = (
             "connected": Connected.from_wire,
             "subscribed": Subscribed.from_wire,
             "device_update": DeviceUpdate.from_wire,
+            "device_status": DeviceStatus.from_wire,
             "alert": Alert.from_wire,
             "device_added": DeviceAdded.from_wire,
             "device_removed": DeviceRemoved.from_wire,

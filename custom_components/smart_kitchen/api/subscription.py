@@ -3,7 +3,15 @@
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from .models import Alert, Appliance, Device, DeviceAdded, DeviceRemoved, DeviceUpdate
+from .models import (
+    Alert,
+    Appliance,
+    Device,
+    DeviceAdded,
+    DeviceRemoved,
+    DeviceStatus,
+    DeviceUpdate,
+)
 
 
 class Subscription:
@@ -92,19 +100,21 @@ class Subscription:
             return True
         return self._appliances.pop(device_id, None) is not None
 
-    def mismatch(self, event: DeviceUpdate | Alert) -> str | None:
-        """Return why an update or alert does not fit the appliance it names, or None if it does."""
+    def mismatch(self, event: DeviceUpdate | DeviceStatus | Alert) -> str | None:
+        """Return why an event does not fit the appliance it names, or None if it does."""
         if self._appliances is None or self._fixed_ids is not None:
             return None
         appliance = self._appliances.get(event.device_id)
         if appliance is None:
             return f"{type(event).__name__} of an unknown appliance {event.device_id!r}"
+        # A device_status is about the whole appliance, so it names no compartment.
+        compartment = getattr(event, "compartment", appliance.compartments[0])
         if (
             appliance.type is not event.device_type
-            or event.compartment not in appliance.compartments
+            or compartment not in appliance.compartments
         ):
             return (
                 f"{type(event).__name__} of {event.device_id!r} as a {event.device_type} "
-                f"compartment {event.compartment!r}, which it does not have"
+                f"compartment {compartment!r}, which it does not have"
             )
         return None
