@@ -17,6 +17,9 @@ The in-process API below is what the test suites use; it is stable.
     await server.wait_until(lambda: server.connection_count == 1)  # re-checked on (dis)connect/(un)subscribe
     await server.stop()            # close sockets (1001), stop listening, cancel every task it started
 
+    async with SmartKitchenServer(config, clock=clock) as server:   # start() on 127.0.0.1:0 ... stop()
+        ...
+
 Read-only introspection: `server.boot_id`, `server.port`, `server.config`, `server.connection_count`,
 `server.subscriber_count(device_id)`, `server.simulation.devices` (id -> Device), `server.sessions` (len()),
 `server.hub`. A new SmartKitchenServer on the same port after `stop()` simulates a restart: new boot id,

@@ -5,7 +5,8 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 import logging
 import secrets
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -42,7 +43,7 @@ class SmartKitchenServer:
         heartbeat: float = DEFAULT_HEARTBEAT,
         clock: Clock | None = None,
     ) -> None:
-        """Prepare a server; nothing listens until `start()`.
+        """Prepare a server; nothing listens until `start()` (or `async with`).
 
         `heartbeat` is the WebSocket ping interval in seconds; `clock` (default: the real UTC time) is what
         token expiry, the login throttle, the bad-message window and timestamps read.
@@ -151,6 +152,20 @@ class SmartKitchenServer:
             "Serving %s (%s) on %s", self.config.name, self.config.server_id, self.url
         )
         return self._port
+
+    async def __aenter__(self) -> Self:
+        """Start on 127.0.0.1 with a free port (use `start()` for another address)."""
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop the server."""
+        await self.stop()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         """Run a background loop that stop() cancels."""
