@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 import orjson
 
-from .auth import Session, verify_password
+from .auth import Session, Throttled, loggable
 from .const import CLOSE_POLICY_VIOLATION, PROTOCOL_VERSION, VERSION
 from .context import ServerContext
 from .errors import ApiError, bad_request, invalid_command
@@ -141,28 +141,24 @@ class RestApi:
         username = _string(body, "username")
         password = _string(body, "password")
         context = self._context
-        if (retry_after := context.throttle.retry_after(username)) is not None:
+        address = request.remote or ""
+        try:
+            async with context.throttle.attempt(username, address) as attempt:
+                # scrypt takes tens of milliseconds on purpose; keep it off the event loop.
+                attempt.succeeded = await asyncio.get_running_loop().run_in_executor(
+                    None, context.passwords.verify, username, password
+                )
+        except Throttled as err:
             raise ApiError(
                 429,
                 "too_many_attempts",
-                f"too many failed logins; try again in {retry_after} seconds",
-                {"Retry-After": str(retry_after)},
-            )
-        user = context.users.get(username)
-        # Counted as a failure before the slow check, so that parallel guesses cannot all pass the
-        # throttle while the first ones are still being verified; a success clears it again.
-        context.throttle.failed(username)
-        # scrypt takes tens of milliseconds on purpose; keep it off the event loop.
-        ok = await asyncio.get_running_loop().run_in_executor(
-            None,
-            verify_password,
-            password,
-            None if user is None else user.password_hash,
-        )
-        if user is None or not ok:
-            _LOGGER.info("Failed login for %r", username)
+                f"too many failed logins; try again in {err.retry_after} seconds",
+                {"Retry-After": str(err.retry_after)},
+            ) from None
+        if not attempt.succeeded:
+            _LOGGER.info("Failed login for %s from %s", loggable(username), address)
             raise ApiError(401, "invalid_credentials", "wrong username or password")
-        context.throttle.succeeded(username)
+        user = context.users[username]
         session = context.sessions.create(user.user_id, user.username)
         _LOGGER.info("%s logged in", user.username)
         return json_response(

@@ -10,7 +10,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from .auth import Clock, LoginThrottle, SessionStore
+from .auth import Clock, LoginThrottle, PasswordChecker, SessionStore
 from .config import ServerConfig
 from .const import (
     CLOSE_GOING_AWAY,
@@ -61,6 +61,9 @@ class SmartKitchenServer:
             clock=clock,
             sessions=SessionStore(clock, config.token_lifetime),
             throttle=LoginThrottle(clock),
+            passwords=PasswordChecker(
+                {user.username: user.password_hash for user in config.users}
+            ),
             simulation=Simulation(config, hub.publish),
             hub=hub,
             users={user.username: user for user in config.users},
