@@ -30,6 +30,11 @@ LOGIN_FAILURE_LIMIT: Final = 5
 LOGIN_ADDRESS_FAILURE_LIMIT: Final = 10
 LOGIN_FAILURE_WINDOW: Final = 60.0
 
+# Slow clients: a connection must deliver a complete request head within DEFAULT_HEADER_TIMEOUT seconds
+# of opening (or of the previous response), and a body within DEFAULT_BODY_TIMEOUT of its head.
+DEFAULT_HEADER_TIMEOUT: Final = 10.0
+DEFAULT_BODY_TIMEOUT: Final = 10.0
+
 ALERT_BUFFER_SIZE: Final = 1000
 
 # Close codes (RFC 6455) the server uses.

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 import orjson
 
 from .auth import Session, Throttled, loggable
@@ -19,11 +20,11 @@ _LOGGER = logging.getLogger(__name__)
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-# Codes for the errors aiohttp raises itself (unknown path, wrong method, oversized body).
+# Codes for the errors aiohttp raises itself (unknown path, wrong method); body_middleware answers
+# oversized bodies itself.
 _HTTP_ERROR_CODES = {
     404: "not_found",
     405: "method_not_allowed",
-    413: "payload_too_large",
 }
 
 
@@ -54,6 +55,53 @@ async def error_middleware(
         return json_response(
             {"error": {"code": code, "message": err.reason}}, err.status, headers
         )
+
+
+def _closing_error(status: int, code: str, message: str) -> web.Response:
+    """Build an error envelope after which the connection is closed (the body was not read)."""
+    response = json_response({"error": {"code": code, "message": message}}, status)
+    response.force_close()
+    return response
+
+
+def body_middleware(max_size: int, timeout: float) -> Middleware:
+    """Read every request body before its handler, within `timeout` seconds and `max_size` bytes.
+
+    A body declared larger than the limit is refused at once, unread (nothing is gained by waiting for
+    99 GB); a body that does not arrive in time is refused too. Handlers then read it from memory.
+    """
+
+    @web.middleware
+    async def read_body(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Refuse or read the body, then run the handler."""
+        too_large = f"request bodies are limited to {max_size} bytes"
+        if request.content_length is not None and request.content_length > max_size:
+            return _closing_error(413, "payload_too_large", too_large)
+        if request.body_exists:
+            try:
+                async with asyncio.timeout(timeout):
+                    await request.read()
+            except TimeoutError:
+                return _closing_error(
+                    408,
+                    "request_timeout",
+                    f"the body did not arrive within {timeout:g} s",
+                )
+            except web.HTTPRequestEntityTooLarge:
+                # A chunked body declares no length: it is refused when it grows past the limit.
+                return _closing_error(413, "payload_too_large", too_large)
+            except ConnectionError:
+                # The client left mid-body: nobody is there to answer, and it is not a server error.
+                _LOGGER.debug(
+                    "%s left before sending the body of %s %s",
+                    request.remote,
+                    request.method,
+                    loggable(request.path),
+                )
+                return web.Response(status=400)
+        return await handler(request)
+
+    return read_body
 
 
 async def _json_object(request: web.Request) -> dict[str, Any]:
