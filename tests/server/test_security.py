@@ -362,3 +362,35 @@ async def test_throttling_is_logged_once_per_block(
     assert [line for line in lines if line.startswith("Refusing")] == [
         "Refusing logins for username 'demo' for 60 seconds after 5 failures"
     ]
+
+
+async def test_refused_subscriptions_log_a_short_line(
+    client: WsClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Subscribing to 1,500 long made-up ids (50 KB) costs the log one short line."""
+    caplog.set_level(logging.INFO)
+    made_up = [f"{index:05d}-" + "x" * 24 for index in range(1500)] + ["a\nb" * 40]
+
+    await client.subscribe(["oven-1", *made_up])
+
+    (line,) = [line for line in _lines(caplog.records) if "subscribed" in line]
+    assert line == (
+        "demo subscribed to oven-1 (refused 00000-xxxxxxxxxxxxxxxxxxxxxxxx, "
+        "00001-xxxxxxxxxxxxxxxxxxxxxxxx, 00002-xxxxxxxxxxxxxxxxxxxxxxxx, "
+        "00003-xxxxxxxxxxxxxxxxxxxxxxxx, 00004-xxxxxxxxxxxxxxxxxxxxxxxx and 1496 more)"
+    )
+
+
+async def test_odd_refused_ids_are_quoted(
+    client: WsClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An id that could not be a device id is quoted and cut, so it cannot forge log lines."""
+    caplog.set_level(logging.INFO)
+
+    await client.subscribe(["fridge-2", "x\nERROR forged line" + "y" * 100])
+
+    (line,) = [line for line in _lines(caplog.records) if "subscribed" in line]
+    assert line == (
+        "demo subscribed to nothing (refused fridge-2, "
+        f"'x\\nERROR forged line{'y' * 45}'...)"
+    )
