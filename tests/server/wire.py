@@ -104,16 +104,36 @@ def websocket_upgrade(token: str | None = None, *, path: str = "/ws") -> bytes:
     return request("GET", path, headers=headers)
 
 
-def client_frame(payload: bytes, opcode: int = 0x1, *, fin: bool = True) -> bytes:
-    """Build a masked client frame (RFC 6455 section 5.2)."""
-    mask = os.urandom(4)
+def client_frame(
+    payload: bytes,
+    opcode: int = 0x1,
+    *,
+    fin: bool = True,
+    rsv: int = 0,
+    masked: bool = True,
+) -> bytes:
+    """Build a client frame (RFC 6455 section 5.2); the flags allow frames a client must not send."""
+    mask = os.urandom(4) if masked else b""
     length = len(payload)
-    head = bytes([(0x80 if fin else 0) | opcode])
+    head = bytes([(0x80 if fin else 0) | (rsv & 0x7) << 4 | opcode & 0xF])
+    mask_bit = 0x80 if masked else 0
     if length < 126:
-        head += bytes([0x80 | length])
+        head += bytes([mask_bit | length])
     elif length < 2**16:
-        head += bytes([0x80 | 126]) + struct.pack("!H", length)
+        head += bytes([mask_bit | 126]) + struct.pack("!H", length)
     else:
-        head += bytes([0x80 | 127]) + struct.pack("!Q", length)
-    masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
-    return head + mask + masked
+        head += bytes([mask_bit | 127]) + struct.pack("!Q", length)
+    if masked:
+        payload = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
+    return head + mask + payload
+
+
+async def server_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """Read one (unmasked) server frame; return its opcode and payload."""
+    first, second = await reader.readexactly(2)
+    length = second & 0x7F
+    if length == 126:
+        (length,) = struct.unpack("!H", await reader.readexactly(2))
+    elif length == 127:
+        (length,) = struct.unpack("!Q", await reader.readexactly(8))
+    return first & 0xF, await reader.readexactly(length)
