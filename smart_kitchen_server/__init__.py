@@ -6,10 +6,12 @@ The in-process API below is what the test suites use; it is stable.
 
     config = ServerConfig.demo(tick=None)       # tick: seconds per tick, or None = only server.tick() moves it
     config = ServerConfig.from_file("kitchen.yaml")   # YAML or JSON (see smart_kitchen_server.config)
-    server = SmartKitchenServer(config, heartbeat=20.0, clock=None)
+    server = SmartKitchenServer(config, heartbeat=20.0, clock=None, header_timeout=10.0, body_timeout=10.0)
         # heartbeat: WebSocket ping interval in seconds (a client silent for 3 heartbeats is dropped)
         # clock: () -> aware datetime, read for token expiry, the login throttle, the bad-message window
         #        and message timestamps (default: real UTC time)
+        # header_timeout / body_timeout: seconds a connection may take to send a request head (also
+        #        how long an idle keep-alive connection stays) and a request body
     port = await server.start(host="127.0.0.1", port=0)   # returns the bound port
     server.url                     # "http://127.0.0.1:<port>"
     await server.tick(n=1)         # advance n ticks now; updates and alerts are queued to sockets on return
