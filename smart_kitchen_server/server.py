@@ -31,8 +31,6 @@ from .websocket import WebSocketEndpoint
 _LOGGER = logging.getLogger(__name__)
 # aiohttp's HTTP layer logs here instead of "aiohttp.server", through the filter below.
 _HTTP_LOGGER = logging.getLogger(f"{__name__}.http")
-# Longest part of a client's malformed request quoted in a log line.
-_LOGGED_ERROR_LIMIT = 120
 
 
 class _ClientFaultFilter(logging.Filter):
@@ -41,6 +39,8 @@ class _ClientFaultFilter(logging.Filter):
     aiohttp answers HTTP it cannot parse with 400 itself and logs it with `logger.exception`: a
     traceback per bad request at ERROR, so any client could fill the log. Those records become a
     single DEBUG line here; errors of the server's own handlers keep their level and traceback.
+    The line names only the kind of error: aiohttp's messages quote the request's bytes, which may
+    hold a token (an `Authorization` header, or `?token=` in a URL it could not parse).
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -50,10 +50,7 @@ class _ClientFaultFilter(logging.Filter):
             return True
         if not _HTTP_LOGGER.isEnabledFor(logging.DEBUG):
             return False
-        reason = " ".join(str(error).split())
-        if len(reason) > _LOGGED_ERROR_LIMIT:
-            reason = reason[:_LOGGED_ERROR_LIMIT] + "..."
-        record.msg = f"{record.getMessage()}: {type(error).__name__} {reason!r}"
+        record.msg = f"{record.getMessage()}: {type(error).__name__}"
         record.args = ()
         record.exc_info = record.exc_text = None
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"

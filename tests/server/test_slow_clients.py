@@ -282,15 +282,33 @@ async def test_malformed_http_is_one_debug_line(raw: Raw, log_watch: LogWatch) -
         connection.close()
 
     lines = log_watch.messages("smart_kitchen_server.server.http")
-    assert len(lines) == 20
-    assert all(
-        line.startswith("Error handling request from 127.0.0.1: BadHttpMessage ")
-        and "Invalid header token" in line
-        and len(line) < 200
-        for line in lines
-    )
+    assert lines == ["Error handling request from 127.0.0.1: BadHttpMessage"] * 20
     assert not log_watch.problems()
     assert not any(record.exc_info for record in log_watch.records)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # aiohttp quotes the start of the head in its message, headers included.
+        b"t` /ws HTTP/1.1\nHost: kitchen\nAuthorization: Bearer {token}\n\n",
+        # ...and the whole URL when it cannot parse it.
+        b"GET http://[/ws?token={token} HTTP/1.1\r\nHost: kitchen\r\n\r\n",
+    ],
+    ids=["header", "url"],
+)
+async def test_malformed_http_logs_nothing_of_the_request(
+    raw: Raw, token: str, log_watch: LogWatch, data: bytes
+) -> None:
+    """The DEBUG line of a malformed request names the error only: the request may hold a token."""
+    connection = await raw()
+    await connection.send(data.replace(b"{token}", token.encode()))
+
+    assert (await connection.response()).status == 400
+    (line,) = log_watch.messages("smart_kitchen_server.server.http")
+    # Not even part of it: aiohttp's message would hold the first characters of the token.
+    assert token[:8] not in line
+    assert line.startswith("Error handling request from 127.0.0.1: ")
 
 
 async def test_malformed_http_is_not_logged_at_info(
@@ -315,7 +333,7 @@ def test_server_errors_keep_their_traceback(log_watch: LogWatch) -> None:
     gone, bug = log_watch.records
     assert (gone.levelno, gone.getMessage(), gone.exc_info) == (
         logging.DEBUG,
-        "Error handling request from 127.0.0.1: ConnectionResetError 'Connection lost'",
+        "Error handling request from 127.0.0.1: ConnectionResetError",
         None,
     )
     assert bug.levelno == logging.ERROR
