@@ -226,30 +226,56 @@ async def server(
         yield server
 
 
+class Canary:
+    """A client connected through the whole fuzzing, reading all along (which answers pings)."""
+
+    def __init__(self, client: WsClient, token: str) -> None:
+        """Start reading a subscribed client's socket."""
+        self.token = token
+        self._ws = client.ws
+        self._messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        """Queue every message until the socket closes, then say it closed."""
+        async for msg in self._ws:
+            self._messages.put_nowait(orjson.loads(msg.data))
+        self._messages.put_nowait({"type": "closed", "code": self._ws.close_code})
+
+    async def receive(self) -> dict[str, Any]:
+        """Return the next message."""
+        async with asyncio.timeout(TIMEOUT):
+            return await self._messages.get()
+
+    async def stop(self) -> None:
+        """Stop reading."""
+        self._reader.cancel()
+        await asyncio.gather(self._reader, return_exceptions=True)
+
+
 @pytest.fixture
 async def canary(
     connect: Callable[..., Any], login: Callable[..., Any]
-) -> tuple[WsClient, str]:
+) -> AsyncGenerator[Canary]:
     """Connect alice, subscribed to her fridge: the client that must keep being served."""
     token: str = await login("alice")
     client: WsClient = await connect(token)
     await client.subscribe(["fridge-2"])
-    return client, token
+    canary = Canary(client, token)
+    yield canary
+    await canary.stop()
 
 
-async def assert_canary_served(
-    http: ClientSession, canary: tuple[WsClient, str]
-) -> None:
+async def assert_canary_served(http: ClientSession, canary: Canary) -> None:
     """Change the canary's fridge and see the update reach it."""
-    client, token = canary
     response = await http.post(
         "/api/simulation/devices/fridge-2/door",
         json={"compartment": "fridge", "open": True},
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {canary.token}"},
     )
     assert response.status == 200
-    update = await client.receive()
-    assert (update["type"], update["deviceId"], update["compartment"]) == (
+    update = await canary.receive()
+    assert (update["type"], update.get("deviceId"), update.get("compartment")) == (
         "device_update",
         "fridge-2",
         "fridge",
@@ -269,7 +295,7 @@ def assert_log_quiet(log_watch: LogWatch, inputs: int) -> None:
 async def test_fuzz_rest_bodies(
     http: ClientSession,
     token: str,
-    canary: tuple[WsClient, str],
+    canary: Canary,
     log_watch: LogWatch,
     *,
     scale: int,
@@ -467,7 +493,7 @@ async def test_fuzz_raw_http(
     server: SmartKitchenServer,
     http: ClientSession,
     token: str,
-    canary: tuple[WsClient, str],
+    canary: Canary,
     log_watch: LogWatch,
     *,
     scale: int,
@@ -580,7 +606,7 @@ async def test_fuzz_websocket_frames(
     server: SmartKitchenServer,
     http: ClientSession,
     token: str,
-    canary: tuple[WsClient, str],
+    canary: Canary,
     log_watch: LogWatch,
     *,
     scale: int,
