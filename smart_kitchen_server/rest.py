@@ -90,6 +90,11 @@ def body_middleware(max_size: int, timeout: float) -> Middleware:
             except web.HTTPRequestEntityTooLarge:
                 # A chunked body declares no length: it is refused when it grows past the limit.
                 return _closing_error(413, "payload_too_large", too_large)
+            except web.RequestPayloadError:
+                # E.g. "Content-Encoding: gzip" on a body that is not: aiohttp would answer 500.
+                return _closing_error(
+                    400, "bad_request", "the body could not be decoded"
+                )
             except ConnectionError:
                 # The client left mid-body: nobody is there to answer, and it is not a server error.
                 _LOGGER.debug(

@@ -31,14 +31,19 @@ from .websocket import WebSocketEndpoint
 _LOGGER = logging.getLogger(__name__)
 # aiohttp's HTTP layer logs here instead of "aiohttp.server", through the filter below.
 _HTTP_LOGGER = logging.getLogger(f"{__name__}.http")
+# Errors that are the client's doing: a request aiohttp cannot parse, a body it cannot decode, a
+# connection the client dropped.
+_CLIENT_FAULTS = (HttpProcessingError, web.RequestPayloadError, ConnectionError)
 
 
 class _ClientFaultFilter(logging.Filter):
     """Log a client's malformed request or vanished connection as one DEBUG line, not an ERROR.
 
     aiohttp answers HTTP it cannot parse with 400 itself and logs it with `logger.exception`: a
-    traceback per bad request at ERROR, so any client could fill the log. Those records become a
-    single DEBUG line here; errors of the server's own handlers keep their level and traceback.
+    traceback per bad request at ERROR, so any client could fill the log. So does its reading and
+    dropping of a body after the answer (e.g. a body that is not the gzip it claims to be). Those
+    records become a single DEBUG line here; errors of the server's own handlers keep their level and
+    traceback.
     The line names only the kind of error: aiohttp's messages quote the request's bytes, which may
     hold a token (an `Authorization` header, or `?token=` in a URL it could not parse).
     """
@@ -46,7 +51,7 @@ class _ClientFaultFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite records about the client's fault; let everything else through unchanged."""
         error = record.exc_info[1] if record.exc_info else None
-        if not isinstance(error, HttpProcessingError | ConnectionError):
+        if not isinstance(error, _CLIENT_FAULTS):
             return True
         if not _HTTP_LOGGER.isEnabledFor(logging.DEBUG):
             return False

@@ -396,6 +396,7 @@ FAULTS = [
     "newline",
     "length",
     "chunks",
+    "encoding",
 ]
 
 
@@ -442,8 +443,12 @@ def raw_requests(draw: st.DrawFn) -> bytes:
             newline = "\n"
         elif fault == "length":
             framing = "wrong length"
-        else:
+        elif fault == "chunks":
             framing = "broken chunks"
+        else:
+            # A body that claims a compression it does not have (or one nobody knows).
+            encodings = ["gzip", "deflate", "br", "zstd", "identity", "x"]
+            headers.append(("Content-Encoding", draw(st.sampled_from(encodings))))
     if framing == "length":
         headers.append(("Content-Length", str(len(body))))
     elif framing == "wrong length":

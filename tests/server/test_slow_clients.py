@@ -1,4 +1,4 @@
-"""Slow and vanishing clients: header and body timeouts, oversized bodies, and what reaches the log."""
+"""Slow and vanishing clients: header and body timeouts, bad bodies, and what reaches the log."""
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -184,6 +184,29 @@ async def test_chunked_body_over_the_limit(raw: Raw) -> None:
     assert response.status == 413
     assert response.headers["connection"] == "close"
     assert await connection.closed_by_server() == b""
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_undecodable_body(raw: Raw, log_watch: LogWatch, encoding: str) -> None:
+    """A body that is not what its Content-Encoding says gets 400 bad_request, not a 500 and ERRORs."""
+    connection = await raw()
+    await connection.send(
+        request("POST", "/api/login", b"not compressed", {"Content-Encoding": encoding})
+    )
+
+    response = await connection.response()
+
+    assert response.status == 400
+    assert response.headers["connection"] == "close"
+    assert response.json() == {
+        "error": {"code": "bad_request", "message": "the body could not be decoded"}
+    }
+    assert await connection.closed_by_server() == b""
+    # aiohttp, dropping the rest of the body after the answer, meets the error again: DEBUG too.
+    assert not log_watch.problems()
+    assert "Unhandled exception: RequestPayloadError" in log_watch.messages(
+        "smart_kitchen_server.server.http"
+    )
 
 
 async def test_body_in_pieces_within_the_time(raw: Raw) -> None:
