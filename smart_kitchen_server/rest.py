@@ -209,7 +209,7 @@ class RestApi:
                 {"Retry-After": str(err.retry_after)},
             ) from None
         if not attempt.succeeded:
-            _LOGGER.info("Failed login for %s from %s", loggable(username), address)
+            _LOGGER.info("Failed login for %s", loggable(username))
             raise ApiError(401, "invalid_credentials", "wrong username or password")
         user = context.users[username]
         session = context.sessions.create(user.user_id, user.username)
