@@ -1,16 +1,26 @@
 """Password hashes, in-memory sessions and the login throttle."""
 
+import asyncio
 import base64
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import hashlib
 import hmac
+import logging
 import math
 import secrets
+from typing import Literal
 
-from .const import LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_WINDOW
+from .const import (
+    LOGIN_ADDRESS_FAILURE_LIMIT,
+    LOGIN_FAILURE_LIMIT,
+    LOGIN_FAILURE_WINDOW,
+)
+
+_LOGGER = logging.getLogger(__name__)
 
 type Clock = Callable[[], datetime]
 
@@ -23,9 +33,10 @@ _KEY_BYTES = 32
 _MAX_N = 2**20
 _MAX_R = 32
 _MAX_P = 16
-
-# Verified when the username is unknown, so that answer costs as much as a wrong password.
-_DUMMY_HASH = "scrypt$32768$8$1$2Iwe3UQqYQjQ02J0dqxjBA==$m0ic7/Za75ptOidycdnYt+tQ5j2vHMUOkLqa3ory6Ac="
+# Throttle keys kept before the ones whose failures aged out are swept.
+_SWEEP_THRESHOLD = 1000
+# Longest client-chosen string (a username) quoted in a log line.
+_LOGGED_TEXT_LIMIT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +105,9 @@ def check_hash(encoded: str) -> None:
     _parse_hash(encoded)
 
 
-def verify_password(password: str, encoded: str | None) -> bool:
-    """Tell whether the password matches the hash; None (unknown user) never matches."""
-    parsed = _parse_hash(_DUMMY_HASH if encoded is None else encoded)
+def verify_password(password: str, encoded: str) -> bool:
+    """Tell whether the password matches the hash."""
+    parsed = _parse_hash(encoded)
     key = _derive(
         password,
         parsed.salt,
@@ -105,7 +116,44 @@ def verify_password(password: str, encoded: str | None) -> bool:
         p=parsed.p,
         length=len(parsed.key),
     )
-    return hmac.compare_digest(key, parsed.key) and encoded is not None
+    return hmac.compare_digest(key, parsed.key)
+
+
+def _decoy(n: int, r: int, p: int, salt_bytes: int, key_bytes: int) -> str:
+    """Return a hash of the given cost and sizes that belongs to no password anybody knows."""
+    salt = base64.b64encode(secrets.token_bytes(salt_bytes)).decode()
+    key = base64.b64encode(secrets.token_bytes(key_bytes)).decode()
+    return f"scrypt${n}${r}${p}${salt}${key}"
+
+
+class PasswordChecker:
+    """Checks a user's password; an unknown username costs exactly what a known one costs."""
+
+    def __init__(self, hashes: Mapping[str, str]) -> None:
+        """Hold each username's password hash."""
+        self._hashes = dict(hashes)
+        # An unknown username is checked against a decoy with the scrypt cost of a real user's hash: a
+        # fixed cost of its own (the old N=32768 dummy against the demo's N=1024) told names apart.
+        # When users' costs differ, a keyed hash of the name picks whose cost to copy, so one name
+        # always costs the same and unknown names are spread over the costs like real ones.
+        self._decoys = [
+            _decoy(parsed.n, parsed.r, parsed.p, len(parsed.salt), len(parsed.key))
+            for parsed in map(_parse_hash, self._hashes.values())
+        ] or [_decoy(SCRYPT_N, SCRYPT_R, SCRYPT_P, _SALT_BYTES, _KEY_BYTES)]
+        self._decoy_key = secrets.token_bytes(16)
+
+    def _decoy_for(self, username: str) -> str:
+        """Return the decoy an unknown username is checked against (always the same one)."""
+        digest = hmac.digest(self._decoy_key, username.encode(), "sha256")
+        return self._decoys[int.from_bytes(digest[:8]) % len(self._decoys)]
+
+    def verify(self, username: str, password: str) -> bool:
+        """Tell whether the user exists and the password is theirs; slow on purpose (scrypt)."""
+        encoded = self._hashes.get(username)
+        if encoded is None:
+            verify_password(password, self._decoy_for(username))
+            return False
+        return verify_password(password, encoded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,49 +205,145 @@ class SessionStore:
         self._sessions.pop(token, None)
 
 
+type _ThrottleKey = tuple[Literal["username", "address"], str]
+
+
+class Throttled(Exception):
+    """A login refused without a check because of recent failures (HTTP 429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        """Store how many seconds the caller has to wait (at least 1)."""
+        super().__init__(f"retry after {retry_after} seconds")
+        self.retry_after = retry_after
+
+
+@dataclass(slots=True)
+class LoginAttempt:
+    """One login being checked; whoever checks it sets `succeeded` when the password was right."""
+
+    keys: tuple[_ThrottleKey, ...]
+    succeeded: bool = False
+
+
 class LoginThrottle:
-    """Refuse logins for a username after too many recent failures."""
+    """Limit failed logins per username and per client address; right passwords are never throttled.
+
+    A key (a username, an address) is blocked while it has `limit` failures within the sliding window.
+    To stop parallel guesses from all being checked before the first has failed, attempts still being
+    checked count against the limit too — but only for the decision to check: an attempt that finds
+    the limit reached by failures plus checks still running waits for those checks to end instead of
+    being refused. So a burst of wrong guesses gets at most `limit` checks per window and the rest
+    429, and a burst of right ones is checked a few at a time and all succeed.
+    """
 
     def __init__(
         self,
         clock: Clock,
+        *,
         limit: int = LOGIN_FAILURE_LIMIT,
+        address_limit: int = LOGIN_ADDRESS_FAILURE_LIMIT,
         window: float = LOGIN_FAILURE_WINDOW,
     ) -> None:
-        """Allow `limit` failures per username within `window` seconds."""
+        """Allow `limit` failures per username and `address_limit` per address within `window` seconds."""
         self._clock = clock
-        self._limit = limit
+        self._limits: dict[str, int] = {"username": limit, "address": address_limit}
         self._window = timedelta(seconds=window)
-        self._failures: dict[str, deque[datetime]] = {}
+        self._failures: dict[_ThrottleKey, deque[datetime]] = {}
+        self._checking: dict[_ThrottleKey, int] = {}
+        self._finished = asyncio.Event()
 
-    def _recent(self, username: str, now: datetime) -> deque[datetime]:
-        """Return the username's failures still inside the window."""
-        failures = self._failures.setdefault(username, deque())
+    def _recent(self, key: _ThrottleKey, now: datetime) -> deque[datetime]:
+        """Return the key's failures still inside the window (forgetting a key that has none)."""
+        failures = self._failures.get(key)
+        if failures is None:
+            return deque()
         while failures and failures[0] <= now - self._window:
             failures.popleft()
+        if not failures:
+            del self._failures[key]
         return failures
 
-    def retry_after(self, username: str) -> int | None:
-        """Return seconds until the username may try again, or None if it may now."""
-        now = self._clock()
-        failures = self._recent(username, now)
-        if len(failures) < self._limit:
-            if not failures:
-                del self._failures[username]
-            return None
-        wait = (failures[-self._limit] + self._window - now).total_seconds()
-        return max(1, math.ceil(wait))
+    def retry_after(self, username: str, address: str) -> int | None:
+        """Return seconds until a login for this username from this address may be checked, or None."""
+        return self._retry_after(_keys(username, address), self._clock())
 
-    def failed(self, username: str) -> None:
-        """Record a failed login."""
-        now = self._clock()
-        self._recent(username, now).append(now)
-        # Sweep usernames whose failures aged out, so guessing names cannot grow memory forever.
-        if len(self._failures) > 1000:
-            for name in list(self._failures):
-                if not self._recent(name, now):
-                    del self._failures[name]
+    def _retry_after(self, keys: tuple[_ThrottleKey, ...], now: datetime) -> int | None:
+        """Return seconds until none of the keys is blocked by failures, or None if none is now."""
+        waits = [
+            (failures[-limit] + self._window - now).total_seconds()
+            for key in keys
+            if len(failures := self._recent(key, now))
+            >= (limit := self._limits[key[0]])
+        ]
+        return max(1, math.ceil(max(waits))) if waits else None
 
-    def succeeded(self, username: str) -> None:
-        """Forget a username's failures after a good login."""
-        self._failures.pop(username, None)
+    @asynccontextmanager
+    async def attempt(self, username: str, address: str) -> AsyncIterator[LoginAttempt]:
+        """Wait until a login may be checked, then count it; raise Throttled when it may not be checked.
+
+        The block ends with the failure or success the caller reports through `succeeded` (an attempt
+        left without it, e.g. cancelled, counts as a failure).
+        """
+        keys = _keys(username, address)
+        while True:
+            now = self._clock()
+            if (retry_after := self._retry_after(keys, now)) is not None:
+                raise Throttled(retry_after)
+            if all(
+                len(self._recent(key, now)) + self._checking.get(key, 0)
+                < self._limits[key[0]]
+                for key in keys
+            ):
+                break
+            # Only checks still running fill the limit: their outcome decides this attempt's fate.
+            await self._finished.wait()
+        for key in keys:
+            self._checking[key] = self._checking.get(key, 0) + 1
+        attempt = LoginAttempt(keys)
+        try:
+            yield attempt
+        finally:
+            self._finish(attempt)
+
+    def _finish(self, attempt: LoginAttempt) -> None:
+        """Record an attempt's outcome and wake the attempts waiting for it."""
+        now = self._clock()
+        for key in attempt.keys:
+            if (remaining := self._checking[key] - 1) > 0:
+                self._checking[key] = remaining
+            else:
+                del self._checking[key]
+        if attempt.succeeded:
+            # A right password clears its username's failures, not its address's: one known
+            # password must not reset the count of an address guessing other users' passwords.
+            self._failures.pop(attempt.keys[0], None)
+        else:
+            for key in attempt.keys:
+                self._recent(key, now)
+                self._failures.setdefault(key, deque()).append(now)
+                if len(self._failures[key]) == self._limits[key[0]]:
+                    _LOGGER.info(
+                        "Refusing logins for %s %s for %d seconds after %d failures",
+                        key[0],
+                        loggable(key[1]),
+                        self._window.total_seconds(),
+                        self._limits[key[0]],
+                    )
+            # Sweep keys whose failures aged out, so guessing names cannot grow memory forever.
+            if len(self._failures) > _SWEEP_THRESHOLD:
+                for key in list(self._failures):
+                    self._recent(key, now)
+        self._finished.set()
+        self._finished = asyncio.Event()
+
+
+def _keys(username: str, address: str) -> tuple[_ThrottleKey, ...]:
+    """Return the throttle keys of a login: its username first, then its address."""
+    return (("username", username), ("address", address))
+
+
+def loggable(text: str) -> str:
+    """Quote a client-chosen string for a log line, cut short so nobody can flood the log with it."""
+    if len(text) > _LOGGED_TEXT_LIMIT:
+        return repr(text[:_LOGGED_TEXT_LIMIT]) + "..."
+    return repr(text)

@@ -24,8 +24,16 @@ MAX_PENDING_MESSAGES: Final = 10_000
 # How long the server waits for a client to answer its close frame.
 CLOSE_TIMEOUT: Final = 2.0
 
+# Failed logins allowed within the window, per username and per client address (an address may hold
+# several users, e.g. one Home Assistant with an entry per account, so it gets more).
 LOGIN_FAILURE_LIMIT: Final = 5
+LOGIN_ADDRESS_FAILURE_LIMIT: Final = 10
 LOGIN_FAILURE_WINDOW: Final = 60.0
+
+# Slow clients: a connection must deliver a complete request head within DEFAULT_HEADER_TIMEOUT seconds
+# of opening (or of the previous response), and a body within DEFAULT_BODY_TIMEOUT of its head.
+DEFAULT_HEADER_TIMEOUT: Final = 10.0
+DEFAULT_BODY_TIMEOUT: Final = 10.0
 
 ALERT_BUFFER_SIZE: Final = 1000
 

@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .auth import Clock, LoginThrottle, SessionStore
+from .auth import Clock, LoginThrottle, PasswordChecker, SessionStore
 from .config import ServerConfig, UserConfig
 from .hub import Hub
 from .simulation import Simulation
@@ -19,6 +19,7 @@ class ServerContext:
     clock: Clock
     sessions: SessionStore
     throttle: LoginThrottle
+    passwords: PasswordChecker
     simulation: Simulation
     hub: Hub
     users: Mapping[str, UserConfig]

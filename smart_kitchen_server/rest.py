@@ -6,9 +6,10 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 import orjson
 
-from .auth import Session, verify_password
+from .auth import Session, Throttled, loggable
 from .const import CLOSE_POLICY_VIOLATION, PROTOCOL_VERSION, VERSION
 from .context import ServerContext
 from .errors import ApiError, bad_request, invalid_command
@@ -19,11 +20,11 @@ _LOGGER = logging.getLogger(__name__)
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-# Codes for the errors aiohttp raises itself (unknown path, wrong method, oversized body).
+# Codes for the errors aiohttp raises itself (unknown path, wrong method); body_middleware answers
+# oversized bodies itself.
 _HTTP_ERROR_CODES = {
     404: "not_found",
     405: "method_not_allowed",
-    413: "payload_too_large",
 }
 
 
@@ -54,6 +55,58 @@ async def error_middleware(
         return json_response(
             {"error": {"code": code, "message": err.reason}}, err.status, headers
         )
+
+
+def _closing_error(status: int, code: str, message: str) -> web.Response:
+    """Build an error envelope after which the connection is closed (the body was not read)."""
+    response = json_response({"error": {"code": code, "message": message}}, status)
+    response.force_close()
+    return response
+
+
+def body_middleware(max_size: int, timeout: float) -> Middleware:
+    """Read every request body before its handler, within `timeout` seconds and `max_size` bytes.
+
+    A body declared larger than the limit is refused at once, unread (nothing is gained by waiting for
+    99 GB); a body that does not arrive in time is refused too. Handlers then read it from memory.
+    """
+
+    @web.middleware
+    async def read_body(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Refuse or read the body, then run the handler."""
+        too_large = f"request bodies are limited to {max_size} bytes"
+        if request.content_length is not None and request.content_length > max_size:
+            return _closing_error(413, "payload_too_large", too_large)
+        if request.body_exists:
+            try:
+                async with asyncio.timeout(timeout):
+                    await request.read()
+            except TimeoutError:
+                return _closing_error(
+                    408,
+                    "request_timeout",
+                    f"the body did not arrive within {timeout:g} s",
+                )
+            except web.HTTPRequestEntityTooLarge:
+                # A chunked body declares no length: it is refused when it grows past the limit.
+                return _closing_error(413, "payload_too_large", too_large)
+            except web.RequestPayloadError:
+                # E.g. "Content-Encoding: gzip" on a body that is not: aiohttp would answer 500.
+                return _closing_error(
+                    400, "bad_request", "the body could not be decoded"
+                )
+            except ConnectionError:
+                # The client left mid-body: nobody is there to answer, and it is not a server error.
+                _LOGGER.debug(
+                    "%s left before sending the body of %s %s",
+                    request.remote,
+                    request.method,
+                    loggable(request.path),
+                )
+                return web.Response(status=400)
+        return await handler(request)
+
+    return read_body
 
 
 async def _json_object(request: web.Request) -> dict[str, Any]:
@@ -142,28 +195,24 @@ class RestApi:
         username = _string(body, "username")
         password = _string(body, "password")
         context = self._context
-        if (retry_after := context.throttle.retry_after(username)) is not None:
+        address = request.remote or ""
+        try:
+            async with context.throttle.attempt(username, address) as attempt:
+                # scrypt takes tens of milliseconds on purpose; keep it off the event loop.
+                attempt.succeeded = await asyncio.get_running_loop().run_in_executor(
+                    None, context.passwords.verify, username, password
+                )
+        except Throttled as err:
             raise ApiError(
                 429,
                 "too_many_attempts",
-                f"too many failed logins; try again in {retry_after} seconds",
-                {"Retry-After": str(retry_after)},
-            )
-        user = context.users.get(username)
-        # Counted as a failure before the slow check, so that parallel guesses cannot all pass the
-        # throttle while the first ones are still being verified; a success clears it again.
-        context.throttle.failed(username)
-        # scrypt takes tens of milliseconds on purpose; keep it off the event loop.
-        ok = await asyncio.get_running_loop().run_in_executor(
-            None,
-            verify_password,
-            password,
-            None if user is None else user.password_hash,
-        )
-        if user is None or not ok:
-            _LOGGER.info("Failed login for %r", username)
+                f"too many failed logins; try again in {err.retry_after} seconds",
+                {"Retry-After": str(err.retry_after)},
+            ) from None
+        if not attempt.succeeded:
+            _LOGGER.info("Failed login for %s", loggable(username))
             raise ApiError(401, "invalid_credentials", "wrong username or password")
-        context.throttle.succeeded(username)
+        user = context.users[username]
         session = context.sessions.create(user.user_id, user.username)
         _LOGGER.info("%s logged in", user.username)
         return json_response(

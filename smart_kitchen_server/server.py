@@ -5,27 +5,65 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 import logging
 import secrets
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
-from .auth import Clock, LoginThrottle, SessionStore
+from .auth import Clock, LoginThrottle, PasswordChecker, SessionStore
 from .config import ServerConfig
 from .const import (
     CLOSE_GOING_AWAY,
     CLOSE_TIMEOUT,
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
     DEFAULT_HEARTBEAT,
     MAX_FRAME_SIZE,
     MISSED_HEARTBEATS,
 )
 from .context import ServerContext
 from .hub import Hub
-from .rest import RestApi, error_middleware
+from .rest import RestApi, body_middleware, error_middleware
 from .simulation import Simulation
 from .state_file import CounterStore
 from .websocket import WebSocketEndpoint
 
 _LOGGER = logging.getLogger(__name__)
+# aiohttp's HTTP layer logs here instead of "aiohttp.server", through the filter below.
+_HTTP_LOGGER = logging.getLogger(f"{__name__}.http")
+# Errors that are the client's doing: a request aiohttp cannot parse, a body it cannot decode, a
+# connection the client dropped.
+_CLIENT_FAULTS = (HttpProcessingError, web.RequestPayloadError, ConnectionError)
+
+
+class _ClientFaultFilter(logging.Filter):
+    """Log a client's malformed request or vanished connection as one DEBUG line, not an ERROR.
+
+    aiohttp answers HTTP it cannot parse with 400 itself and logs it with `logger.exception`: a
+    traceback per bad request at ERROR, so any client could fill the log. So does its reading and
+    dropping of a body after the answer (e.g. a body that is not the gzip it claims to be). Those
+    records become a single DEBUG line here; errors of the server's own handlers keep their level and
+    traceback.
+    The line names only the kind of error: aiohttp's messages quote the request's bytes, which may
+    hold a token (an `Authorization` header, or `?token=` in a URL it could not parse).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite records about the client's fault; let everything else through unchanged."""
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, _CLIENT_FAULTS):
+            return True
+        if not _HTTP_LOGGER.isEnabledFor(logging.DEBUG):
+            return False
+        record.msg = f"{record.getMessage()}: {type(error).__name__}"
+        record.args = ()
+        record.exc_info = record.exc_text = None
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+_HTTP_LOGGER.addFilter(_ClientFaultFilter())
 
 
 def _utcnow() -> datetime:
@@ -42,16 +80,28 @@ class SmartKitchenServer:
         *,
         heartbeat: float = DEFAULT_HEARTBEAT,
         clock: Clock | None = None,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
     ) -> None:
-        """Prepare a server; nothing listens until `start()`.
+        """Prepare a server; nothing listens until `start()` (or `async with`).
 
         `heartbeat` is the WebSocket ping interval in seconds; `clock` (default: the real UTC time) is what
-        token expiry, the login throttle, the bad-message window and timestamps read.
+        token expiry, the login throttle, the bad-message window and timestamps read. A connection must
+        send a complete request head within `header_timeout` seconds of opening or of the previous
+        response (so an idle keep-alive connection is closed after that long too), and a request body
+        within `body_timeout` seconds of its head.
         """
-        if not heartbeat > 0:
-            raise ValueError("heartbeat must be a positive number of seconds")
+        for name, value in (
+            ("heartbeat", heartbeat),
+            ("header_timeout", header_timeout),
+            ("body_timeout", body_timeout),
+        ):
+            if not value > 0:
+                raise ValueError(f"{name} must be a positive number of seconds")
         self.config = config
         self.heartbeat = heartbeat
+        self.header_timeout = header_timeout
+        self.body_timeout = body_timeout
         clock = clock or _utcnow
         hub = Hub(clock)
         simulation = Simulation(config, hub.publish, clock)
@@ -68,6 +118,9 @@ class SmartKitchenServer:
             clock=clock,
             sessions=SessionStore(clock, config.token_lifetime),
             throttle=LoginThrottle(clock),
+            passwords=PasswordChecker(
+                {user.username: user.password_hash for user in config.users}
+            ),
             simulation=simulation,
             hub=hub,
             users={user.username: user for user in config.users},
@@ -126,7 +179,11 @@ class SmartKitchenServer:
     def _application(self) -> web.Application:
         """Build the aiohttp application with every route."""
         app = web.Application(
-            client_max_size=MAX_FRAME_SIZE, middlewares=[error_middleware]
+            client_max_size=MAX_FRAME_SIZE,
+            middlewares=[
+                error_middleware,
+                body_middleware(MAX_FRAME_SIZE, self.body_timeout),
+            ],
         )
         app.add_routes(RestApi(self._context).routes())
         app.router.add_get("/ws", WebSocketEndpoint(self._context).handle)
@@ -142,6 +199,14 @@ class SmartKitchenServer:
             access_log=None,
             handle_signals=False,
             shutdown_timeout=CLOSE_TIMEOUT,
+            logger=_HTTP_LOGGER,
+            # aiohttp's keep-alive timer is its header timeout: it closes a connection still waiting
+            # for a complete request head this long after opening or after the previous response.
+            # Slowloris clients dribbling a head byte by byte are cut off by it, idle ones too.
+            keepalive_timeout=self.header_timeout,
+            # After answering without reading a body (e.g. 413), aiohttp reads and drops what still
+            # comes, so the client sees the answer rather than a reset, for at most this long.
+            lingering_time=self.body_timeout,
         )
         await runner.setup()
         try:
@@ -159,6 +224,20 @@ class SmartKitchenServer:
             "Serving %s (%s) on %s", self.config.name, self.config.server_id, self.url
         )
         return self._port
+
+    async def __aenter__(self) -> Self:
+        """Start on 127.0.0.1 with a free port (use `start()` for another address)."""
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop the server."""
+        await self.stop()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         """Run a background loop that stop() cancels."""

@@ -9,6 +9,8 @@ from aiohttp import WSMsgType, web
 import orjson
 
 from . import messages
+from .auth import loggable
+from .config import DEVICE_ID_PATTERN
 from .const import (
     BAD_MESSAGE_LIMIT,
     BAD_MESSAGE_WINDOW,
@@ -20,6 +22,8 @@ from .context import ServerContext
 from .hub import Connection
 
 _LOGGER = logging.getLogger(__name__)
+# Refused (client-chosen) ids quoted in a log line; the rest are counted.
+_LOGGED_IDS = 5
 
 
 class BadMessage(Exception):
@@ -198,7 +202,7 @@ class WebSocketEndpoint:
             "%s subscribed to %s%s",
             connection.username,
             ", ".join(accepted) or "nothing",
-            f" (refused {', '.join(refused)})" if refused else "",
+            f" (refused {_loggable_ids(refused)})" if refused else "",
         )
 
     def _unsubscribe(self, connection: Connection, message: dict[str, Any]) -> None:
@@ -235,3 +239,13 @@ def _device_ids(message: dict[str, Any]) -> list[str]:
     ):
         raise BadMessage("deviceIds must be a list of strings")
     return list(dict.fromkeys(device_ids))
+
+
+def _loggable_ids(device_ids: list[str]) -> str:
+    """List client-chosen ids for a log line: a few, odd ones quoted and cut, so none floods the log."""
+    shown = ", ".join(
+        i if DEVICE_ID_PATTERN.match(i) else loggable(i)
+        for i in device_ids[:_LOGGED_IDS]
+    )
+    more = len(device_ids) - _LOGGED_IDS
+    return f"{shown} and {more} more" if more > 0 else shown

@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+import logging
 from typing import Any
 
 from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
@@ -98,6 +99,62 @@ class WsClient:
                     return msg.data, msg.extra or ""
                 if msg.type in (WSMsgType.CLOSED, WSMsgType.ERROR):
                     return self.ws.close_code, ""
+
+
+class LogWatch(logging.Handler):
+    """Every log record of the test, with a way to wait for the ones an event produces."""
+
+    def __init__(self) -> None:
+        """Start with no records."""
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self._changed = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep the record and wake waiters."""
+        self.records.append(record)
+        self._changed.set()
+
+    async def wait_for(
+        self, predicate: Callable[[list[logging.LogRecord]], bool]
+    ) -> None:
+        """Return once the records satisfy the predicate (checked after each new record)."""
+        async with asyncio.timeout(TIMEOUT):
+            while not predicate(self.records):
+                self._changed.clear()
+                await self._changed.wait()
+
+    def server_records(self) -> list[logging.LogRecord]:
+        """Return the records of the server and its HTTP layer (not asyncio's debug-mode chatter)."""
+        return [
+            record
+            for record in self.records
+            if record.name.startswith(("smart_kitchen_server", "aiohttp"))
+        ]
+
+    def messages(self, logger_prefix: str = "smart_kitchen_server") -> list[str]:
+        """Return the formatted messages of the loggers under a name."""
+        return [
+            record.getMessage()
+            for record in self.records
+            if record.name.startswith(logger_prefix)
+        ]
+
+    def problems(self) -> list[logging.LogRecord]:
+        """Return the records at WARNING or above (but asyncio's debug-mode slow-callback notes)."""
+        return [
+            record
+            for record in self.records
+            if record.levelno >= logging.WARNING
+            and not (record.name == "asyncio" and record.msg.startswith("Executing "))
+        ]
+
+    def size(self) -> int:
+        """Return how many characters the server's records take in a log file, tracebacks included."""
+        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return sum(
+            len(formatter.format(record)) + 1 for record in self.server_records()
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -250,3 +307,16 @@ def no_tokens_logged(caplog: pytest.LogCaptureFixture) -> Iterator[list[str]]:
         text = record.getMessage()
         for secret in tokens:
             assert secret not in text, record
+
+
+@pytest.fixture
+def log_watch() -> Iterator[LogWatch]:
+    """Capture every log record at DEBUG and up while the test runs."""
+    watch = LogWatch()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(watch)
+    root.setLevel(logging.DEBUG)
+    yield watch
+    root.removeHandler(watch)
+    root.setLevel(level)

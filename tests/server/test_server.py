@@ -9,7 +9,7 @@ import pytest
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 from smart_kitchen_server.hub import Connection
 
-from .conftest import TIMEOUT, WsClient
+from .conftest import TIMEOUT, FakeClock, WsClient
 
 
 async def test_start_and_stop() -> None:
@@ -29,6 +29,20 @@ async def test_start_and_stop() -> None:
     finally:
         await server.stop()
     await server.stop()
+
+
+async def test_async_with(clock: FakeClock) -> None:
+    """`async with` starts on 127.0.0.1 with a free port and stops on the way out."""
+    server = SmartKitchenServer(ServerConfig.demo(tick=None), clock=clock)
+
+    async with server as entered:
+        assert entered is server
+        assert server.url == f"http://127.0.0.1:{server.port}"
+        async with ClientSession(base_url=server.url) as http:
+            assert (await http.get("/api/info")).status == 200
+
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = server.url
 
 
 def test_heartbeat_must_be_positive() -> None:
