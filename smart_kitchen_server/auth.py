@@ -252,6 +252,16 @@ class LoginThrottle:
         self._checking: dict[_ThrottleKey, int] = {}
         self._finished = asyncio.Event()
 
+    @property
+    def remembered(self) -> list[tuple[str, str]]:
+        """Return the (kind, key) pairs with failures in memory, e.g. ("username", "demo")."""
+        return list(self._failures)
+
+    @property
+    def checking(self) -> int:
+        """Return how many logins are being checked right now."""
+        return sum(self._checking.values())
+
     def _recent(self, key: _ThrottleKey, now: datetime) -> deque[datetime]:
         """Return the key's failures still inside the window (forgetting a key that has none)."""
         failures = self._failures.get(key)

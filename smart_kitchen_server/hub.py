@@ -71,6 +71,11 @@ class Connection:
         self._queue: asyncio.Queue[_Outgoing] = asyncio.Queue()
 
     @property
+    def pending(self) -> int:
+        """How many frames wait to be written to this client."""
+        return self._queue.qsize()
+
+    @property
     def user_id(self) -> str:
         """The id of the user this connection belongs to."""
         return self.session.user_id

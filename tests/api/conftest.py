@@ -14,18 +14,13 @@ import pytest
 
 from custom_components.smart_kitchen.api import (
     Backoff,
-    ConnectionState,
-    ConnectionStateChanged,
-    DeviceUpdate,
-    Event,
     SmartKitchenClient,
     SmartKitchenConnection,
 )
-from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from smart_kitchen_server import SmartKitchenServer
+from tests.helpers import WAIT, EventRecorder
 from tests.kitchen import Kitchen
 
-# Generous guard for waits on events: a failing test fails here instead of hanging.
-WAIT = 10.0
 # Username and password of the demo server's main user.
 DEMO = "demo"
 # The wire state of a dishwasher that has not run yet.
@@ -82,54 +77,8 @@ async def fail_on_leaked_tasks() -> AsyncGenerator[None]:
         yield
 
 
-class Recorder:
-    """An on_event callback that records events and lets a test wait for a condition on them."""
-
-    def __init__(self) -> None:
-        """Start with no events."""
-        self.events: list[Event] = []
-        self._changed = asyncio.Event()
-        # Lets a test act on an event at the moment it is delivered.
-        self.hook: Callable[[Event], None] | None = None
-
-    def __call__(self, event: Event) -> None:
-        """Record one event."""
-        if self.hook is not None:
-            self.hook(event)
-        self.events.append(event)
-        self._changed.set()
-
-    def of[T](self, event_type: type[T]) -> list[T]:
-        """Return the recorded events of one type."""
-        return [event for event in self.events if isinstance(event, event_type)]
-
-    def states(self) -> list[ConnectionState]:
-        """Return the recorded connection states in order."""
-        return [event.state for event in self.of(ConnectionStateChanged)]
-
-    async def wait_until(self, predicate: Callable[[], object]) -> None:
-        """Return once predicate() is true, re-checking after every event."""
-        async with asyncio.timeout(WAIT):
-            while not predicate():
-                self._changed.clear()
-                await self._changed.wait()
-
-    async def wait_for_updates(self, count: int) -> None:
-        """Wait until exactly `count` device updates were delivered (5: the demo user's snapshot)."""
-        await self.wait_until(lambda: len(self.of(DeviceUpdate)) == count)
-
-    async def wait_for_state(self, state: ConnectionState, count: int = 1) -> None:
-        """Wait until the connection reported `state` at least `count` times."""
-        await self.wait_until(lambda: self.states().count(state) >= count)
-
-
-@pytest.fixture
-async def server() -> AsyncGenerator[SmartKitchenServer]:
-    """Run the demo server on a free port; the simulation only moves on server.tick()."""
-    server = SmartKitchenServer(ServerConfig.demo(tick=None))
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
+# The suite's recorder is the one every suite shares.
+Recorder = EventRecorder
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import ipaddress
 from pathlib import Path
 import ssl
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -261,13 +262,21 @@ async def test_logout(demo_client: Kitchen, session: aiohttp.ClientSession) -> N
 
 
 async def test_client_owns_only_the_session_it_created(
-    server: SmartKitchenServer,
+    server: SmartKitchenServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A client without an injected session creates one and closes it on exit."""
+    created: list[aiohttp.ClientSession] = []
+    session_class = aiohttp.ClientSession
+
+    def spy(*args: Any, **kwargs: Any) -> aiohttp.ClientSession:
+        created.append(session_class(*args, **kwargs))
+        return created[-1]
+
+    monkeypatch.setattr(aiohttp, "ClientSession", spy)
     async with SmartKitchenClient(server.url) as client:
         await client.get_info()
-        own_session = client._session
-        assert own_session is not None
+    monkeypatch.undo()
+    (own_session,) = created
     assert own_session.closed
     await client.close()
 

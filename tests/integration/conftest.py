@@ -1,8 +1,8 @@
 """Fixtures of the integration tests: a real Smart Kitchen server on 127.0.0.1 and a spy on its stream."""
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable, Generator
+from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -28,7 +28,8 @@ from custom_components.smart_kitchen.api import (
     Subscribed,
 )
 from custom_components.smart_kitchen.const import DOMAIN
-from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from smart_kitchen_server import SmartKitchenServer
+from tests.helpers import WAIT, EventRecorder
 from tests.kitchen import Kitchen
 
 # Every appliance state of the demo user: what a complete snapshot consists of.
@@ -41,7 +42,7 @@ DEMO_KEYS = (
 )
 
 # Anything a test waits for arrives within milliseconds; this only bounds a broken test.
-WAIT_TIMEOUT = 10
+WAIT_TIMEOUT = WAIT
 
 
 @pytest.fixture(autouse=True)
@@ -77,42 +78,6 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 @pytest.fixture
-def server_config() -> ServerConfig:
-    """Return the demo configuration; the simulation moves only when a test ticks it."""
-    return ServerConfig.demo(tick=None)
-
-
-class ServerClock:
-    """The server's clock: the real time, unless a test stops it or moves it."""
-
-    def __init__(self) -> None:
-        """Start at the real time."""
-        self.offset = timedelta()
-        self.stopped_at: datetime | None = None
-
-    def __call__(self) -> datetime:
-        """Return the server's idea of now (token expiry, message and alert timestamps)."""
-        return (self.stopped_at or datetime.now(UTC)) + self.offset
-
-
-@pytest.fixture
-def server_clock() -> ServerClock:
-    """Return the clock of the test server."""
-    return ServerClock()
-
-
-@pytest.fixture
-async def server(
-    server_config: ServerConfig, server_clock: ServerClock
-) -> AsyncGenerator[SmartKitchenServer]:
-    """Run a real Smart Kitchen server in-process on 127.0.0.1."""
-    server = SmartKitchenServer(server_config, clock=server_clock)
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 def password() -> str:
     """Return the demo user's password, as the entry stores it."""
     return "demo"
@@ -134,7 +99,7 @@ def mock_config_entry(server: SmartKitchenServer, password: str) -> MockConfigEn
     )
 
 
-class StreamSpy:
+class StreamSpy(EventRecorder):
     """Records every event the coordinator handles, so tests wait for what they expect.
 
     Several messages can be handled in one go without the test getting a turn, so waiting looks at
@@ -143,38 +108,19 @@ class StreamSpy:
 
     def __init__(self) -> None:
         """Start with no events and nobody waiting."""
-        self.events: list[Event] = []
-        self._wakeups: list[asyncio.Future[None]] = []
+        super().__init__()
         # The coordinator's own `on_event`, as the connection calls it.
-        self.deliver: Callable[[Event], None] = self.record
+        self.deliver: Callable[[Event], None] = self
 
-    def mark(self) -> int:
-        """Return a position to wait from: events before it do not count."""
-        return len(self.events)
-
-    def record(self, event: Event) -> None:
-        """Remember an event (after the coordinator handled it) and wake whoever waits."""
-        self.events.append(event)
-        for wakeup in self._wakeups:
-            if not wakeup.done():
-                wakeup.set_result(None)
-        self._wakeups.clear()
-
-    async def wait_until(
+    async def wait_since(
         self, condition: Callable[[list[Event]], bool], start: int
     ) -> None:
         """Return once the events recorded since `start` satisfy the condition."""
-        async with asyncio.timeout(WAIT_TIMEOUT):
-            while not condition(self.events[start:]):
-                wakeup: asyncio.Future[None] = (
-                    asyncio.get_running_loop().create_future()
-                )
-                self._wakeups.append(wakeup)
-                await wakeup
+        await self.wait_until(lambda: condition(self.events[start:]))
 
     async def wait_for(self, predicate: Callable[[Event], bool], start: int) -> Event:
         """Return the first event since `start` that matches."""
-        await self.wait_until(lambda events: any(map(predicate, events)), start)
+        await self.wait_since(lambda events: any(map(predicate, events)), start)
         return next(event for event in self.events[start:] if predicate(event))
 
     async def wait_for_update(
@@ -217,7 +163,7 @@ class StreamSpy:
             }
             return updated >= set(keys)
 
-        await self.wait_until(complete, start)
+        await self.wait_since(complete, start)
 
 
 def connection_state(state: ConnectionState) -> Callable[[Event], bool]:
@@ -257,7 +203,7 @@ def stream() -> Generator[StreamSpy]:
 
         def spy_on_event(event: Event) -> None:
             on_event(event)
-            spy.record(event)
+            spy(event)
 
         return SmartKitchenConnection(
             *args,

@@ -27,10 +27,10 @@ from custom_components.smart_kitchen.api import (
 from custom_components.smart_kitchen.const import DOMAIN, EVENT_SMART_KITCHEN
 from custom_components.smart_kitchen.device_trigger import async_get_triggers
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from tests.helpers import FakeClock
 from tests.kitchen import Kitchen
 
 from .conftest import (
-    ServerClock,
     StreamSpy,
     attributes_of,
     reconnect,
@@ -97,7 +97,7 @@ async def test_door_alert(
     hass: HomeAssistant,
     *,
     server: SmartKitchenServer,
-    server_clock: ServerClock,
+    server_clock: FakeClock,
     stream: StreamSpy,
     kitchen: Kitchen,
     service_calls: list[ServiceCall],

@@ -33,9 +33,10 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenResponseError,
 )
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from tests.helpers import FakeClock
 from tests.kitchen import Kitchen
 
-from .conftest import ServerClock, StreamSpy, setup_entry, state_of
+from .conftest import StreamSpy, setup_entry, state_of
 
 UPPER_MODE = "select.double_oven_upper_mode"
 UPPER_TARGET = "number.double_oven_upper_target_temperature"
@@ -267,7 +268,7 @@ def server_config() -> ServerConfig:
 
 async def test_expired_session(
     hass: HomeAssistant,
-    server_clock: ServerClock,
+    server_clock: FakeClock,
     stream: StreamSpy,
     init_integration: MockConfigEntry,
 ) -> None:
@@ -281,7 +282,7 @@ async def test_expired_session(
 
 
 async def test_password_changed(
-    hass: HomeAssistant, server_clock: ServerClock, init_integration: MockConfigEntry
+    hass: HomeAssistant, server_clock: FakeClock, init_integration: MockConfigEntry
 ) -> None:
     """A session that cannot be renewed any more asks the user for the password."""
     server_clock.offset = timedelta(hours=2)
@@ -299,7 +300,7 @@ async def test_password_changed(
 
 async def test_renewal_throttled(
     hass: HomeAssistant,
-    server_clock: ServerClock,
+    server_clock: FakeClock,
     kitchen: Kitchen,
     init_integration: MockConfigEntry,
 ) -> None:

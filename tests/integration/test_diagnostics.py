@@ -17,8 +17,7 @@ from syrupy.filters import props
 from custom_components.smart_kitchen.coordinator import SmartKitchenCoordinator
 from smart_kitchen_server import ServerConfig
 from smart_kitchen_server.auth import hash_password
-
-from .conftest import ServerClock
+from tests.helpers import FakeClock
 
 # The server stamps every update with this time, so the diagnostics are the same every run.
 SERVER_TIME = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -50,9 +49,9 @@ def server_config() -> ServerConfig:
 
 
 @pytest.fixture
-def server_clock() -> ServerClock:
+def server_clock() -> FakeClock:
     """Stop the server's clock, so that every update carries the same time."""
-    clock = ServerClock()
+    clock = FakeClock()
     clock.stopped_at = SERVER_TIME
     return clock
 

@@ -24,16 +24,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smart_kitchen.api import Alert, DeviceStatus, DeviceUpdate
 from custom_components.smart_kitchen.const import DOMAIN, UNAVAILABLE_GRACE
 from smart_kitchen_server import SmartKitchenServer
+from tests.helpers import FakeClock
 from tests.kitchen import Kitchen
 
-from .conftest import (
-    ServerClock,
-    StreamSpy,
-    attributes_of,
-    release_reconnect,
-    setup_entry,
-    state_of,
-)
+from .conftest import StreamSpy, attributes_of, release_reconnect, setup_entry, state_of
 from .test_translations import EN
 
 OVEN_ENERGY = "sensor.double_oven_energy"
@@ -265,7 +259,7 @@ async def test_oven_cook_timer(
     hass: HomeAssistant,
     *,
     server: SmartKitchenServer,
-    server_clock: ServerClock,
+    server_clock: FakeClock,
     stream: StreamSpy,
     kitchen: Kitchen,
     device_registry: dr.DeviceRegistry,
@@ -371,7 +365,7 @@ def device_id_of(hass: HomeAssistant, entry: MockConfigEntry, appliance: str) ->
 async def test_delayed_start(
     hass: HomeAssistant,
     server: SmartKitchenServer,
-    server_clock: ServerClock,
+    server_clock: FakeClock,
     stream: StreamSpy,
     init_integration: MockConfigEntry,
 ) -> None:

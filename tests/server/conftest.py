@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 import logging
 from typing import Any
 
@@ -11,25 +11,12 @@ import orjson
 import pytest
 
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from tests.helpers import FakeClock
 
 # Every wait is bounded: a missing message fails the test quickly instead of hanging it.
 TIMEOUT = 5.0
-
-
-class FakeClock:
-    """A clock the test moves by hand (token expiry, throttle and bad-message windows)."""
-
-    def __init__(self) -> None:
-        """Start at a fixed moment so timestamps are predictable."""
-        self.now = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        """Return the current fake time."""
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward."""
-        self.now += timedelta(seconds=seconds)
+# Where the server's clock stands in these tests.
+START = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 
 class WsClient:
@@ -164,8 +151,14 @@ def allow_local_sockets(socket_enabled: None) -> None:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    """Return the clock the server reads."""
-    return FakeClock()
+    """Return the clock the server reads, standing at a fixed moment so timestamps are predictable."""
+    return FakeClock(stopped_at=START)
+
+
+@pytest.fixture
+def server_clock(clock: FakeClock) -> FakeClock:
+    """Give the shared `server` fixture this suite's clock (`clock` is the short name used here)."""
+    return clock
 
 
 @pytest.fixture
@@ -175,14 +168,9 @@ def config() -> ServerConfig:
 
 
 @pytest.fixture
-async def server(
-    config: ServerConfig, clock: FakeClock
-) -> AsyncGenerator[SmartKitchenServer]:
-    """Run a server for the test."""
-    server = SmartKitchenServer(config, clock=clock)
-    await server.start(host="127.0.0.1", port=0)
-    yield server
-    await server.stop()
+def server_config(config: ServerConfig) -> ServerConfig:
+    """Give the shared `server` fixture this suite's config (`config` is the short name used here)."""
+    return config
 
 
 @pytest.fixture

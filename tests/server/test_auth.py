@@ -12,8 +12,7 @@ from smart_kitchen_server.auth import (
     hash_password,
     verify_password,
 )
-
-from .conftest import FakeClock
+from tests.helpers import FakeClock
 
 
 def test_hash_and_verify() -> None:
@@ -193,8 +192,8 @@ async def test_throttle_forgets_stale_keys(clock: FakeClock) -> None:
 
     await _fail(throttle, "last", "10.0.0.1")
 
-    assert list(throttle._failures) == [("username", "last"), ("address", "10.0.0.1")]
-    assert not throttle._checking
+    assert throttle.remembered == [("username", "last"), ("address", "10.0.0.1")]
+    assert throttle.checking == 0
 
 
 @pytest.mark.parametrize("username", ["demo", "nobody"])
@@ -205,4 +204,4 @@ async def test_throttle_success_resets(clock: FakeClock, username: str) -> None:
 
     await _succeed(throttle, username, "10.0.0.2")
 
-    assert (("username", "demo") in throttle._failures) is (username != "demo")
+    assert (("username", "demo") in throttle.remembered) is (username != "demo")

@@ -1,7 +1,6 @@
 """Today's client library against every protocol addition: nothing it receives may be malformed to it."""
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 
@@ -9,40 +8,12 @@ from custom_components.smart_kitchen.api import (
     Alert,
     DeviceUpdate,
     DishwasherStatus,
-    Event,
     SmartKitchenCommandError,
     SmartKitchenConnection,
 )
 from smart_kitchen_server import SmartKitchenServer
+from tests.helpers import EventRecorder, FakeClock
 from tests.kitchen import Kitchen
-
-from .conftest import TIMEOUT, FakeClock
-
-
-class Recorder:
-    """Collects the connection's events and lets the test wait for a condition on them."""
-
-    def __init__(self) -> None:
-        """Start with no events."""
-        self.events: list[Event] = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, event: Event) -> None:
-        """Record one event."""
-        self.events.append(event)
-        self._changed.set()
-
-    async def wait_until(self, predicate: Callable[[list[Event]], bool]) -> None:
-        """Return once the predicate holds for the events so far."""
-        async with asyncio.timeout(TIMEOUT):
-            while not predicate(self.events):
-                self._changed.clear()
-                await self._changed.wait()
-
-
-def updates(events: list[Event]) -> list[DeviceUpdate]:
-    """Return the device updates among the events."""
-    return [event for event in events if isinstance(event, DeviceUpdate)]
 
 
 async def test_todays_client_parses_every_addition(
@@ -72,26 +43,25 @@ async def test_todays_client_parses_every_addition(
             await client.send_command("oven-1", "turn_off", compartment="upper")
         assert (err.value.code, err.value.status) == ("device_offline", 409)
 
-        recorder = Recorder()
+        recorder = EventRecorder()
         # Following the account: the connection loads the appliance list itself.
         connection = SmartKitchenConnection(client, on_event=recorder)
         task = asyncio.create_task(connection.run())
         try:
-            await recorder.wait_until(lambda events: len(updates(events)) == 5)
+            await recorder.wait_until(lambda: len(recorder.of(DeviceUpdate)) == 5)
             server.simulation.set_online(server.simulation.devices["oven-1"], True)
             clock.advance(300)
             await server.tick()
             await recorder.wait_until(
-                lambda events: (
+                lambda: (
                     any(
-                        isinstance(event, Alert)
-                        and event.alert_type == "timer_finished"
-                        for event in events
+                        alert.alert_type == "timer_finished"
+                        for alert in recorder.of(Alert)
                     )
                     and any(
                         update.device_id == "dishwasher-1"
                         and update.state.status is DishwasherStatus.RUNNING  # type: ignore[union-attr]
-                        for update in updates(events)
+                        for update in recorder.of(DeviceUpdate)
                     )
                 )
             )

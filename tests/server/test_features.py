@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from smart_kitchen_server import SmartKitchenServer
+from tests.helpers import FakeClock
 
-from .conftest import FakeClock, WsClient
+from .conftest import WsClient
 
 type Command = Callable[..., Awaitable[tuple[int, dict[str, Any]]]]
 type Door = Callable[..., Awaitable[dict[str, Any]]]

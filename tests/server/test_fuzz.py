@@ -25,8 +25,9 @@ import orjson
 import pytest
 
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from tests.helpers import FakeClock
 
-from .conftest import TIMEOUT, FakeClock, LogWatch, WsClient
+from .conftest import TIMEOUT, LogWatch, WsClient
 from .wire import RawConnection, client_frame, server_frame, websocket_upgrade
 
 # A check sends one input and returns what became of it, e.g. "400 bad_request" or "closed 1009".

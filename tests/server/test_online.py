@@ -8,8 +8,9 @@ import pytest
 
 from smart_kitchen_server import SmartKitchenServer
 from smart_kitchen_server.models import DishwasherState
+from tests.helpers import FakeClock
 
-from .conftest import FakeClock, WsClient
+from .conftest import WsClient
 
 type Command = Callable[..., Awaitable[tuple[int, dict[str, Any]]]]
 type Door = Callable[..., Awaitable[dict[str, Any]]]

@@ -9,8 +9,9 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from smart_kitchen_server import SmartKitchenServer
+from tests.helpers import FakeClock
 
-from .conftest import FakeClock, WsClient
+from .conftest import WsClient
 
 
 async def test_info_needs_no_token(http: ClientSession) -> None:

@@ -12,8 +12,9 @@ import pytest
 
 from smart_kitchen_server import ServerConfig, SmartKitchenServer, UserConfig
 from smart_kitchen_server.auth import hash_password
+from tests.helpers import FakeClock
 
-from .conftest import FakeClock, WsClient
+from .conftest import WsClient
 from .wire import RawConnection
 
 type Login = Callable[..., Awaitable[str]]

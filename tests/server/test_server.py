@@ -8,8 +8,9 @@ import pytest
 
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 from smart_kitchen_server.hub import Connection
+from tests.helpers import FakeClock
 
-from .conftest import TIMEOUT, FakeClock, WsClient
+from .conftest import TIMEOUT, WsClient
 
 
 async def test_start_and_stop() -> None:

@@ -9,8 +9,9 @@ import orjson
 import pytest
 
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from tests.helpers import FakeClock
 
-from .conftest import FakeClock, LogWatch, WsClient
+from .conftest import LogWatch, WsClient
 from .wire import RawConnection, client_frame, request, websocket_upgrade
 
 # Small limits keep these tests fast; the defaults are 10 s each.

@@ -17,8 +17,8 @@ from smart_kitchen_server import (
 )
 from smart_kitchen_server.config import DeviceConfig
 from smart_kitchen_server.models import DeviceType
+from tests.helpers import FakeClock
 
-from .conftest import FakeClock
 from .test_config import HASH, minimal
 
 

@@ -13,8 +13,9 @@ import pytest
 from smart_kitchen_server import ServerConfig, SmartKitchenServer, messages
 from smart_kitchen_server.auth import Session
 from smart_kitchen_server.hub import Connection
+from tests.helpers import FakeClock
 
-from .conftest import TIMEOUT, FakeClock, WsClient
+from .conftest import TIMEOUT, WsClient
 
 type Connect = Callable[..., Awaitable[WsClient]]
 
@@ -696,7 +697,7 @@ async def test_writer_stops_when_the_peer_vanished() -> None:
     connection.ping()
     connection.pong(b"")
     connection.close(1000, "")
-    assert connection._queue.qsize() == 0
+    assert connection.pending == 0
 
     # Without a transport (never the case for a live request) aborting only marks it closing.
     orphan = Connection(VanishedSocket(), None, None, 0.0)  # type: ignore[arg-type]
@@ -726,7 +727,7 @@ async def test_pings_from_a_client_that_does_not_read_are_bounded(
     connection.pong(b"one too many")
 
     assert transport.aborts == 1
-    assert connection._queue.qsize() == 3
+    assert connection.pending == 3
 
 
 async def test_stop_closes_with_1001(
