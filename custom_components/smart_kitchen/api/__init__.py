@@ -17,6 +17,7 @@ from .exceptions import (
 )
 from .models import (
     ALERT_TYPES,
+    OVEN_DEFAULT_TARGETS,
     Alert,
     AlertCursor,
     AlertType,
@@ -49,6 +50,7 @@ from .models import (
 
 __all__ = [
     "ALERT_TYPES",
+    "OVEN_DEFAULT_TARGETS",
     "PROTOCOL_VERSION",
     "Alert",
     "AlertCursor",
