@@ -24,6 +24,7 @@ from .api import (
     SmartKitchenError,
     SmartKitchenRateLimitedError,
     SmartKitchenUnsupportedProtocolError,
+    server_url,
 )
 from .const import DOMAIN, LOGGER
 from .coordinator import SmartKitchenConfigEntry
@@ -205,10 +206,11 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def _async_validate(
-        self, data: Mapping[str, Any], errors: dict[str, str]
+        self, data: dict[str, Any], errors: dict[str, str]
     ) -> tuple[ServerInfo, LoginResult] | None:
-        """Check the server and log in, or fill `errors`; every step's one validation."""
+        """Check the server and log in, or fill `errors`; `127.0.0.1:8765` is kept as http://."""
         try:
+            data[CONF_URL] = str(server_url(data[CONF_URL]))
             client = SmartKitchenClient(
                 data[CONF_URL],
                 session=async_get_clientsession(

@@ -144,13 +144,19 @@ async def test_user_flow_errors(
 @pytest.mark.parametrize(
     "url",
     [
-        "kitchen.local:8765",
         "ftp://127.0.0.1:8765",
         "http://[::1",
+        "demo:s3cret@127.0.0.1:8765",
         "http://demo:s3cret@127.0.0.1:8765",
         "http://demo@127.0.0.1:8765",
     ],
-    ids=["no_scheme", "other_scheme", "unparsable", "with_password", "with_user"],
+    ids=[
+        "other_scheme",
+        "unparsable",
+        "no_scheme_with_password",
+        "with_password",
+        "with_user",
+    ],
 )
 async def test_user_flow_invalid_url(
     hass: HomeAssistant, server: SmartKitchenServer, url: str
@@ -169,6 +175,18 @@ async def test_user_flow_invalid_url(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert "s3cret" not in str(result["data"])
+
+
+async def test_user_flow_url_without_scheme(
+    hass: HomeAssistant, server: SmartKitchenServer
+) -> None:
+    """An address typed without a scheme is taken as http, and stored so."""
+    result = await submit_user_step(
+        hass, user_input(server, url=f"127.0.0.1:{server.port}")
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_URL] == f"http://127.0.0.1:{server.port}"
 
 
 @pytest.mark.parametrize(

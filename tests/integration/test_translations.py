@@ -104,6 +104,20 @@ def test_config_flow_texts() -> None:
     assert {"already_configured", "already_in_progress"} <= set(EN["config"]["abort"])
 
 
+def test_example_urls_are_not_links() -> None:
+    """A help text's example URL is code, not a link the frontend's markdown would make of it."""
+
+    def texts(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return [text for child in node.values() for text in texts(child)]
+        return [node]
+
+    for step in EN["config"]["step"].values():
+        for text in texts({k: v for k, v in step.items() if k != "data"}):
+            # Drop `code spans`; what is left must not hold a URL.
+            assert "://" not in re.sub(r"`[^`]*`", "", text), text
+
+
 def test_device_trigger_texts() -> None:
     """Every alert type has a trigger text; the known compartments a subtype text."""
     trigger_types = {alert.value for alerts in ALERT_TYPES.values() for alert in alerts}
