@@ -25,8 +25,10 @@ from .api import (
 )
 from .const import DOMAIN
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
+from .device_sync import async_appliance_id
 from .identity import is_entry_of_server
 from .issues import async_clear_protocol_issue, async_raise_protocol_issue
+from .migration import async_migrate_entry as async_migrate_entry
 
 PLATFORMS = (
     Platform.BINARY_SENSOR,
@@ -110,12 +112,6 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: SmartKitchenConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
     """Allow removing an appliance the server no longer lists, but not the server or a present one."""
-    coordinator = entry.runtime_data
-    return not any(
-        domain == DOMAIN
-        and (
-            identifier in coordinator.devices
-            or identifier == coordinator.server_info.server_id
-        )
-        for domain, identifier in device_entry.identifiers
-    )
+    # The hub has no appliance id: it goes with the entry.
+    appliance_id = async_appliance_id(entry, device_entry)
+    return appliance_id is not None and appliance_id not in entry.runtime_data.devices

@@ -62,7 +62,7 @@ REAUTH_SCHEMA = probatio.Schema({probatio.Required(CONF_PASSWORD): PASSWORD_SELE
 class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a Smart Kitchen server for one of its users."""
 
-    VERSION = 1
+    VERSION = 2  # 2: appliances namespaced by the server id (migration.py)
     MINOR_VERSION = 1
 
     # Set by zeroconf discovery for the confirm step.

@@ -75,9 +75,7 @@ class SmartKitchenCoordinator:
             alert_cursor=alert_cursor,
         )
         self.hub_device_id = async_register_hub(hass, entry, server_info)
-        async_remove_stale_devices(
-            hass, entry, {server_info.server_id, *self.connection.appliances}
-        )
+        async_remove_stale_devices(hass, entry, self.connection.appliances)
         # Keyed by compartment; the key None is for listeners of the connection itself.
         self._listeners = KeyedListeners[CompartmentKey | None, []]()
         self._availability = ApplianceAvailability(

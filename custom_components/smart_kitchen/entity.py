@@ -11,6 +11,7 @@ from .api import Appliance
 from .compartment import Compartment, CompartmentKey
 from .coordinator import SmartKitchenCoordinator
 from .device_sync import device_info
+from .identity import entity_unique_id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,12 +56,13 @@ class SmartKitchenCompartmentEntity(SmartKitchenEntity):
         self.entity_description = description
         self.appliance = appliance
         self.compartment_name = compartment
-        self._attr_unique_id = "_".join(
-            part
-            for part in (appliance.id, compartment, description.key)
-            if part is not None
+        server_id = coordinator.server_info.server_id
+        self._attr_unique_id = entity_unique_id(
+            server_id, appliance.id, compartment, description.key
         )
-        self._attr_device_info = device_info(coordinator.hub_device_id, appliance)
+        self._attr_device_info = device_info(
+            server_id, coordinator.hub_device_id, appliance
+        )
         if compartment is not None:
             self._attr_translation_placeholders = {
                 "compartment": compartment_label(compartment)

@@ -12,6 +12,7 @@ from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
 from .device_sync import device_info
 from .entity import SmartKitchenEntity
 from .helpers import async_add_appliance_entities
+from .identity import entity_unique_id
 
 # The server pushes every alert; nothing is polled.
 PARALLEL_UPDATES = 0
@@ -54,8 +55,11 @@ class SmartKitchenAlertEntity(SmartKitchenEntity, EventEntity):
         super().__init__(coordinator, None)
         self.device_id = appliance.id
         self.entity_description = EVENTS[appliance.type]
-        self._attr_unique_id = f"{appliance.id}_alert"
-        self._attr_device_info = device_info(coordinator.hub_device_id, appliance)
+        server_id = coordinator.server_info.server_id
+        self._attr_unique_id = entity_unique_id(server_id, appliance.id, "alert")
+        self._attr_device_info = device_info(
+            server_id, coordinator.hub_device_id, appliance
+        )
 
     @property
     @override

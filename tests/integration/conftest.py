@@ -306,6 +306,11 @@ async def init_integration(
     return mock_config_entry
 
 
+def demo_identifier(device_id: str) -> tuple[str, str]:
+    """Return the device registry identifier of an appliance of the demo server."""
+    return (DOMAIN, f"smart-kitchen-demo:{device_id}")
+
+
 def state_of(hass: HomeAssistant, entity_id: str) -> str:
     """Return the state of an entity that must exist."""
     state = hass.states.get(entity_id)

@@ -33,6 +33,7 @@ from .conftest import (
     ServerClock,
     StreamSpy,
     attributes_of,
+    demo_identifier,
     reconnect,
     release_reconnect,
     setup_entry,
@@ -109,7 +110,7 @@ async def test_door_alert(
     it is replayed once after the reconnect and marked late.
     """
     fridge = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, "fridge-1"), init_integration.entry_id
+        demo_identifier("fridge-1"), init_integration.entry_id
     )
     assert fridge is not None
     await setup_door_automations(hass, fridge.id)
@@ -229,7 +230,7 @@ async def test_appliance_alerts(
 ) -> None:
     """A preheated oven and a finished dishwasher raise their alerts on their own entities."""
     dishwasher = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, "dishwasher-1"), init_integration.entry_id
+        demo_identifier("dishwasher-1"), init_integration.entry_id
     )
     assert dishwasher is not None
     # The dishwasher has no compartments, so its trigger has no subtype.
@@ -306,7 +307,7 @@ async def test_device_triggers(
 
     def triggers_of(device_id: str) -> str:
         device = device_registry.async_get_device_by_identifier(
-            (DOMAIN, device_id), init_integration.entry_id
+            demo_identifier(device_id), init_integration.entry_id
         )
         assert device is not None
         return device.id

@@ -32,6 +32,7 @@ from tests.kitchen import Kitchen
 from .conftest import (
     StreamSpy,
     connection_state,
+    demo_identifier,
     release_reconnect,
     setup_entry,
     state_of,
@@ -232,7 +233,7 @@ async def test_appliance_added_and_removed(
 
     device_registry = dr.async_get(hass)
     device_entry = device_registry.async_get_device_by_identifier(
-        ("smart_kitchen", device.id), init_integration.entry_id
+        demo_identifier(device.id), init_integration.entry_id
     )
     assert device_entry is not None
     assert device_entry.name == "Cellar Fridge"
@@ -246,7 +247,7 @@ async def test_appliance_added_and_removed(
 
     assert (
         device_registry.async_get_device_by_identifier(
-            ("smart_kitchen", device.id), init_integration.entry_id
+            demo_identifier(device.id), init_integration.entry_id
         )
         is None
     )
@@ -255,7 +256,7 @@ async def test_appliance_added_and_removed(
 
     # An appliance whose device was already deleted by hand is removed all the same.
     dishwasher = device_registry.async_get_device_by_identifier(
-        ("smart_kitchen", "dishwasher-1"), init_integration.entry_id
+        demo_identifier("dishwasher-1"), init_integration.entry_id
     )
     assert dishwasher is not None
     device_registry.async_remove_device(dishwasher.id)
@@ -309,7 +310,7 @@ async def test_appliances_changed_while_disconnected(
         assert hass.states.get("sensor.fridge_freezer_fridge_temperature") is None
         assert (
             device_registry.async_get_device_by_identifier(
-                ("smart_kitchen", "fridge-1"), init_integration.entry_id
+                demo_identifier("fridge-1"), init_integration.entry_id
             )
             is None
         )

@@ -27,6 +27,7 @@ from smart_kitchen_server import ServerConfig, SmartKitchenServer
 from .conftest import (
     StreamSpy,
     connection_state,
+    demo_identifier,
     release_reconnect,
     state_of,
     wait_until_set,
@@ -213,7 +214,7 @@ async def test_stale_devices_removed_at_setup(
     mock_config_entry.add_to_hass(hass)
     device_registry.async_get_or_create(
         config_entry_id=mock_config_entry.entry_id,
-        identifiers={(DOMAIN, "sold-oven")},
+        identifiers={demo_identifier("sold-oven")},
         name="Sold Oven",
     )
     mark = stream.mark()
@@ -227,7 +228,12 @@ async def test_stale_devices_removed_at_setup(
         )
         for _, identifier in device.identifiers
     }
-    assert identifiers == {"smart-kitchen-demo", "oven-1", "fridge-1", "dishwasher-1"}
+    assert identifiers == {
+        "smart-kitchen-demo",
+        "smart-kitchen-demo:oven-1",
+        "smart-kitchen-demo:fridge-1",
+        "smart-kitchen-demo:dishwasher-1",
+    }
 
 
 async def test_remove_devices(
@@ -241,19 +247,25 @@ async def test_remove_devices(
     client = await hass_ws_client(hass)
     entry_id = init_integration.entry_id
 
-    def device_id(identifier: str) -> str:
+    def device_id(appliance_id: str) -> str:
         device = device_registry.async_get_device_by_identifier(
-            (DOMAIN, identifier), entry_id
+            demo_identifier(appliance_id), entry_id
         )
         assert device is not None
         return device.id
 
+    hub = device_registry.async_get_device_by_identifier(
+        (DOMAIN, "smart-kitchen-demo"), entry_id
+    )
+    assert hub is not None
     stale = device_registry.async_get_or_create(
-        config_entry_id=entry_id, identifiers={(DOMAIN, "sold-oven")}, name="Sold Oven"
+        config_entry_id=entry_id,
+        identifiers={demo_identifier("sold-oven")},
+        name="Sold Oven",
     )
     for target, success in (
         (device_id("oven-1"), False),
-        (device_id("smart-kitchen-demo"), False),
+        (hub.id, False),
         (stale.id, True),
     ):
         await client.send_json_auto_id(
