@@ -9,10 +9,23 @@ from homeassistant.helpers.device_registry import DeviceInfo
 
 from .api import Appliance, ServerInfo
 from .const import DOMAIN, MANUFACTURER
-from .identity import appliance_identifier, entry_server_id
+from .identity import account_name, appliance_identifier, entry_server_id
 
 if TYPE_CHECKING:
     from .coordinator import SmartKitchenConfigEntry
+
+
+@callback
+def async_sync_devices(
+    hass: HomeAssistant,
+    entry: SmartKitchenConfigEntry,
+    server_info: ServerInfo,
+    appliances: Iterable[Appliance],
+) -> str:
+    """Register the hub, remove the devices of appliances gone; return the hub's device id."""
+    hub_device_id = async_register_hub(hass, entry, server_info)
+    async_remove_stale_devices(hass, entry, (appliance.id for appliance in appliances))
+    return hub_device_id
 
 
 @callback
@@ -27,7 +40,8 @@ def async_register_hub(
             identifiers={(DOMAIN, server_info.server_id)},
             manufacturer=MANUFACTURER,
             model="Appliance server",
-            name=server_info.name,
+            # Two accounts on one server each have a hub; the name says whose it is.
+            name=account_name(server_info.name, entry),
             sw_version=server_info.version,
         )
         .id

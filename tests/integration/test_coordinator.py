@@ -5,7 +5,7 @@ from dataclasses import replace
 import logging
 from unittest.mock import patch
 
-from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, EVENT_STATE_CHANGED
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -23,7 +23,7 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenClient,
     Subscribed,
 )
-from custom_components.smart_kitchen.const import UNAVAILABLE_GRACE
+from custom_components.smart_kitchen.const import DOMAIN, UNAVAILABLE_GRACE
 from custom_components.smart_kitchen.entity import SmartKitchenEntity
 from smart_kitchen_server import DeviceConfig, SmartKitchenServer
 from smart_kitchen_server.models import DeviceType as ServerDeviceType
@@ -38,7 +38,7 @@ from .conftest import (
     state_of,
 )
 
-CONNECTION = "binary_sensor.demo_kitchen_server_connection"
+CONNECTION = "binary_sensor.demo_kitchen_demo_server_connection"
 
 
 async def test_live_updates(
@@ -208,10 +208,10 @@ async def test_long_outage(
     ]
     assert messages == [
         (
-            "Lost the connection to Demo Kitchen (closed by the server (code 1001)); "
-            "its appliances are unavailable until it is back"
+            "Lost the connection to Demo Kitchen (demo) (closed by the server (code "
+            "1001)); its appliances are unavailable until it is back"
         ),
-        "The connection to Demo Kitchen is back",
+        "The connection to Demo Kitchen (demo) is back",
     ]
 
 
@@ -317,3 +317,53 @@ async def test_appliances_changed_while_disconnected(
     finally:
         await init_integration.runtime_data.async_shutdown()
         await restarted.stop()
+
+
+async def test_two_accounts_on_one_server(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    device_registry: dr.DeviceRegistry,
+    caplog: pytest.LogCaptureFixture,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Each account's hub device and log lines say whose they are."""
+    caplog.set_level(logging.INFO, logger="custom_components.smart_kitchen")
+    alice = MockConfigEntry(
+        domain=DOMAIN,
+        title="Demo Kitchen (alice)",
+        unique_id="smart-kitchen-demo:user-alice",
+        data={**mock_config_entry.data, CONF_USERNAME: "alice", CONF_PASSWORD: "alice"},
+    )
+    await setup_entry(hass, mock_config_entry, stream)
+    mark = stream.mark()
+    alice.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(alice.entry_id)
+    await stream.wait_for_snapshot(
+        mark, keys=(("fridge-2", "fridge"), ("fridge-2", "freezer"))
+    )
+
+    hubs = {
+        entry.entry_id: device_registry.async_get_device_by_identifier(
+            (DOMAIN, "smart-kitchen-demo"), entry.entry_id
+        )
+        for entry in (mock_config_entry, alice)
+    }
+    assert {entry_id: hub and hub.name for entry_id, hub in hubs.items()} == {
+        mock_config_entry.entry_id: "Demo Kitchen (demo)",
+        alice.entry_id: "Demo Kitchen (alice)",
+    }
+    assert state_of(hass, "binary_sensor.demo_kitchen_alice_server_connection") == "on"
+
+    await server.stop()
+    release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
+    await hass.async_block_till_done()
+    lost = sorted(
+        record.getMessage()
+        for record in caplog.records
+        if record.getMessage().startswith("Lost the connection to")
+    )
+    assert [message.partition(" (closed")[0] for message in lost] == [
+        "Lost the connection to Demo Kitchen (alice)",
+        "Lost the connection to Demo Kitchen (demo)",
+    ]

@@ -45,7 +45,7 @@ async def test_setup_and_unload(
 ) -> None:
     """The entry loads and connects, and unloading leaves no connection, task or timer."""
     assert init_integration.state is ConfigEntryState.LOADED
-    assert state_of(hass, "binary_sensor.demo_kitchen_server_connection") == "on"
+    assert state_of(hass, "binary_sensor.demo_kitchen_demo_server_connection") == "on"
     assert server.connection_count == 1
     connection = init_integration.runtime_data.connection
 
@@ -315,7 +315,7 @@ async def test_password_refused_by_the_connection(
     assert coordinator.connection.state is ConnectionState.AUTH_FAILED
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    assert state_of(hass, "binary_sensor.demo_kitchen_server_connection") == "off"
+    assert state_of(hass, "binary_sensor.demo_kitchen_demo_server_connection") == "off"
 
 
 async def test_device_list_refresh_fails(
@@ -344,4 +344,4 @@ async def test_device_list_refresh_fails(
     await hass.async_block_till_done()
     assert len(attempts) == 2
     assert state_of(hass, "sensor.dishwasher_status") == "idle"
-    assert state_of(hass, "binary_sensor.demo_kitchen_server_connection") == "on"
+    assert state_of(hass, "binary_sensor.demo_kitchen_demo_server_connection") == "on"
