@@ -29,6 +29,7 @@ from .device_sync import async_appliance_id
 from .identity import is_entry_of_server
 from .issues import async_clear_protocol_issue, async_raise_protocol_issue
 from .migration import async_migrate_entry as async_migrate_entry
+from .names import async_load_names
 
 PLATFORMS = (
     Platform.BINARY_SENSOR,
@@ -78,6 +79,7 @@ async def async_setup_entry(
         )
 
     cursor = await AlertCursorStore(hass, entry).async_load()
+    await async_load_names(hass)
     coordinator = SmartKitchenCoordinator(
         hass, entry, client, server_info, devices, alert_cursor=cursor
     )

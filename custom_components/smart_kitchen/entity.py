@@ -12,6 +12,7 @@ from .compartment import Compartment, CompartmentKey
 from .coordinator import SmartKitchenCoordinator
 from .device_sync import device_info
 from .identity import entity_unique_id
+from .names import MAIN_COMPARTMENT, compartment_label
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,11 +20,6 @@ class SmartKitchenEntityDescription(EntityDescription):
     """What every appliance entity description has: whether a compartment gets the entity."""
 
     exists_fn: Callable[[Appliance, str | None], bool] = lambda _appliance, _name: True
-
-
-def compartment_label(compartment: str) -> str:
-    """Return how a compartment is named in entity names ("upper" -> "Upper")."""
-    return compartment.replace("_", " ").capitalize()
 
 
 class SmartKitchenEntity(BaseCoordinatorEntity[SmartKitchenCoordinator]):
@@ -63,9 +59,12 @@ class SmartKitchenCompartmentEntity(SmartKitchenEntity):
         self._attr_device_info = device_info(
             server_id, coordinator.hub_device_id, appliance
         )
-        if compartment is not None:
+        if compartment == MAIN_COMPARTMENT and description.translation_key:
+            # The only compartment: "Mode", not "Main mode" (the `_main` names have no prefix).
+            self._attr_translation_key = f"{description.translation_key}_main"
+        elif compartment is not None:
             self._attr_translation_placeholders = {
-                "compartment": compartment_label(compartment)
+                "compartment": compartment_label(coordinator.hass, compartment)
             }
 
     @property

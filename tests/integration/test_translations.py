@@ -64,6 +64,27 @@ def test_entity_names_and_states(platform: str) -> None:
             assert set(description.event_types) <= set(event_types)
 
 
+def test_main_compartment_names() -> None:
+    """Each name with a compartment prefix has a `_main` twin without it, with the same states and icons."""
+    for platform, entities in EN["entity"].items():
+        for key, entity in entities.items():
+            if "{compartment}" not in entity["name"]:
+                continue
+            twin = entities[f"{key}_main"]
+            assert "{" not in twin["name"], key
+            assert twin.get("state") == entity.get("state"), key
+            assert ICONS["entity"].get(platform, {}).get(f"{key}_main") == ICONS[
+                "entity"
+            ].get(platform, {}).get(key), key
+
+
+def test_compartment_names() -> None:
+    """Compartments with a known name are translated; `main` is never shown."""
+    assert set(EN["common"]) == {
+        f"compartment_{name}" for name in ("upper", "lower", "fridge", "freezer")
+    }
+
+
 def test_connection_sensor_name() -> None:
     """The hub's connectivity sensor has its name."""
     assert EN["entity"]["binary_sensor"]["server_connection"]["name"]
