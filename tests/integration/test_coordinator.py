@@ -321,6 +321,7 @@ async def test_appliances_changed_while_disconnected(
 
 async def test_two_accounts_on_one_server(
     hass: HomeAssistant,
+    *,
     server: SmartKitchenServer,
     stream: StreamSpy,
     device_registry: dr.DeviceRegistry,
