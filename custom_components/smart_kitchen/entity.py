@@ -12,7 +12,7 @@ from .compartment import Compartment, CompartmentKey
 from .coordinator import SmartKitchenCoordinator
 from .device_sync import device_info
 from .identity import entity_unique_id
-from .names import MAIN_COMPARTMENT, compartment_label
+from .names import MAIN_COMPARTMENT, compartment_label, display_name_of
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +66,11 @@ class SmartKitchenCompartmentEntity(SmartKitchenEntity):
             self._attr_translation_placeholders = {
                 "compartment": compartment_label(coordinator.hass, compartment)
             }
+
+    @property
+    def display_name(self) -> str:
+        """Return how messages name this entity's appliance or compartment."""
+        return display_name_of(self.hass, self.appliance, self.compartment_name)
 
     @property
     def data(self) -> Compartment[Any]:

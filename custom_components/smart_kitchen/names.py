@@ -28,7 +28,7 @@ def compartment_label(hass: HomeAssistant, compartment: str) -> str:
 
 
 @callback
-def display_name(
+def display_name_of(
     hass: HomeAssistant, appliance: Appliance, compartment: str | None
 ) -> str:
     """Return how messages name an appliance or one of its compartments: "Double Oven (Upper)"."""

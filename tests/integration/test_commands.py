@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import timedelta
+import logging
 from typing import Any
 from unittest.mock import patch
 
@@ -28,8 +29,11 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.smart_kitchen.api import (
+    DeviceUpdate,
+    OvenState,
     SmartKitchenAuthenticationError,
     SmartKitchenClient,
+    SmartKitchenCommandError,
     SmartKitchenResponseError,
 )
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
@@ -115,18 +119,85 @@ async def test_oven_commands(
     assert state_of(hass, "number.fridge_freezer_freezer_target_temperature") == "-20.0"
 
 
-async def test_refused_command(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+async def test_target_of_an_off_oven_starts_baking(
+    hass: HomeAssistant, stream: StreamSpy, init_integration: MockConfigEntry
 ) -> None:
-    """A command the appliance refuses is the user's to fix, with the server's own words."""
-    with pytest.raises(ServiceValidationError) as err:
+    """An oven that is off shows the target its knob would start at; setting one starts baking."""
+    assert state_of(hass, "select.double_oven_lower_mode") == "off"
+    assert state_of(hass, LOWER_TARGET) == "180"
+
+    mark = stream.mark()
+    await set_value(hass, LOWER_TARGET, 200)
+    await stream.wait_for(
+        lambda event: (
+            isinstance(event, DeviceUpdate)
+            and event.compartment == "lower"
+            and isinstance(event.state, OvenState)
+            and event.state.target_temperature == 200
+        ),
+        mark,
+    )
+    assert state_of(hass, "select.double_oven_lower_mode") == "bake"
+    assert state_of(hass, LOWER_TARGET) == "200"
+    assert state_of(hass, "sensor.double_oven_lower_status") == "preheating"
+
+
+@pytest.mark.parametrize(
+    ("code", "translation_key", "message"),
+    [
+        (
+            "conflict",
+            "command_conflict",
+            "Double Oven (Lower) cannot do this in its current state",
+        ),
+        (
+            "invalid_command",
+            "command_invalid",
+            "Double Oven (Lower) does not support this command",
+        ),
+        (
+            "value_out_of_range",
+            "value_refused",
+            "Double Oven (Lower) does not accept this value",
+        ),
+        (
+            "unknown_device",
+            "appliance_gone",
+            "Double Oven (Lower) is no longer on this Smart Kitchen account",
+        ),
+        ("teapot", "command_refused", "Double Oven (Lower) refused the command"),
+    ],
+)
+async def test_refused_command(
+    hass: HomeAssistant,
+    *,
+    caplog: pytest.LogCaptureFixture,
+    init_integration: MockConfigEntry,
+    code: str,
+    translation_key: str,
+    message: str,
+) -> None:
+    """A refused command names the appliance and compartment, never the protocol's words.
+
+    The server's own message ("choose a mode with set_mode first") is for the debug log. A state
+    the integration has not seen yet (another client turned the oven off) is such a refusal,
+    so the server's answer is substituted.
+    """
+    caplog.set_level(logging.DEBUG, logger="custom_components.smart_kitchen")
+    refusal = SmartKitchenCommandError(
+        "lower is off; choose a mode with set_mode first", code=code, status=409
+    )
+    with (
+        patch.object(SmartKitchenClient, "send_command", side_effect=refusal),
+        pytest.raises(ServiceValidationError) as err,
+    ):
         await set_value(hass, LOWER_TARGET, 200)
 
-    assert err.value.translation_key == "command_refused"
-    assert err.value.translation_placeholders == {
-        "message": "lower is off; choose a mode with set_mode first"
-    }
-    assert state_of(hass, LOWER_TARGET) == "unknown"
+    assert err.value.translation_key == translation_key
+    assert err.value.translation_placeholders == {"name": "Double Oven (Lower)"}
+    # Home Assistant drops a message's final full stop.
+    assert str(err.value) == message
+    assert "choose a mode with set_mode first" in caplog.text
 
 
 async def test_dishwasher_program(
@@ -203,9 +274,8 @@ async def test_start_with_open_door(
 
     with pytest.raises(ServiceValidationError) as err:
         await press(hass, START)
-    assert err.value.translation_placeholders == {
-        "message": "close the door before starting a program"
-    }
+    assert err.value.translation_key == "command_conflict"
+    assert err.value.translation_placeholders == {"name": "Dishwasher"}
 
 
 async def test_program_restored(
