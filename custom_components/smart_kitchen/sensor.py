@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, override
 
 from homeassistant.components.sensor import (
@@ -45,11 +45,8 @@ class SmartKitchenSensorEntityDescription[S: ApplianceState](
 
 def _finish_time(compartment: Compartment[DishwasherState]) -> datetime | None:
     """Return when the running program ends, to the minute; unknown unless it runs."""
-    if compartment.state.status is not DishwasherStatus.RUNNING:
+    if (finish := compartment.finish_time) is None:
         return None
-    finish = compartment.updated_at + timedelta(
-        minutes=compartment.state.remaining_minutes
-    )
     return finish.replace(second=0, microsecond=0)
 
 

@@ -1,7 +1,8 @@
 """Commands from numbers, selects and buttons, and how their failures are reported."""
 
+from collections.abc import Awaitable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 import logging
 from typing import Any
 from unittest.mock import patch
@@ -18,13 +19,14 @@ from homeassistant.components.select import (
     SERVICE_SELECT_OPTION,
 )
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.const import ATTR_ENTITY_ID, EVENT_STATE_CHANGED
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_capture_events,
     mock_restore_cache,
 )
 
@@ -88,14 +90,6 @@ async def select_mode_failing(
     ):
         await select_option(hass, UPPER_MODE, "grill")
     return err.value
-
-
-def availability(hass: HomeAssistant) -> dict[str, bool]:
-    """Return which dishwasher buttons are available."""
-    return {
-        entity_id: state_of(hass, entity_id) != "unavailable"
-        for entity_id in (START, PAUSE, RESUME, CANCEL)
-    }
 
 
 async def test_oven_commands(
@@ -206,14 +200,8 @@ async def test_dishwasher_program(
     kitchen: Kitchen,
     init_integration: MockConfigEntry,
 ) -> None:
-    """The program select chooses the next program; the buttons are there when they mean something."""
+    """The program select chooses the next program, which the start button runs."""
     assert state_of(hass, PROGRAM) == "eco"
-    assert availability(hass) == {
-        START: True,
-        PAUSE: False,
-        RESUME: False,
-        CANCEL: False,
-    }
 
     # Choosing the next program needs no server: it is shown at once.
     await select_option(hass, PROGRAM, "quick")
@@ -223,12 +211,6 @@ async def test_dishwasher_program(
     assert state_of(hass, "sensor.dishwasher_status") == "running"
     assert state_of(hass, "sensor.dishwasher_remaining_time") == "30"
     assert state_of(hass, "sensor.dishwasher_finish_time") != "unknown"
-    assert availability(hass) == {
-        START: False,
-        PAUSE: True,
-        RESUME: False,
-        CANCEL: True,
-    }
 
     # The running program cannot be swapped.
     with pytest.raises(ServiceValidationError) as err:
@@ -239,12 +221,6 @@ async def test_dishwasher_program(
     await stream.update_after(press(hass, PAUSE), "dishwasher-1", None)
     assert state_of(hass, "sensor.dishwasher_status") == "paused"
     assert state_of(hass, "sensor.dishwasher_finish_time") == "unknown"
-    assert availability(hass) == {
-        START: False,
-        PAUSE: False,
-        RESUME: True,
-        CANCEL: True,
-    }
 
     await stream.update_after(press(hass, RESUME), "dishwasher-1", None)
     assert state_of(hass, "sensor.dishwasher_status") == "running"
@@ -253,29 +229,188 @@ async def test_dishwasher_program(
     assert state_of(hass, "sensor.dishwasher_status") == "idle"
     assert state_of(hass, "sensor.dishwasher_remaining_time") == "0"
     assert state_of(hass, PROGRAM) == "quick"
-    assert availability(hass) == {
-        START: True,
-        PAUSE: False,
-        RESUME: False,
-        CANCEL: False,
-    }
 
 
-async def test_start_with_open_door(
+async def test_buttons_stay_available(
     hass: HomeAssistant,
+    server: SmartKitchenServer,
     stream: StreamSpy,
     kitchen: Kitchen,
     init_integration: MockConfigEntry,
 ) -> None:
-    """The dishwasher refuses to start with its door open, and says so."""
-    await stream.update_after(
-        kitchen.set_door("dishwasher-1", True), "dishwasher-1", None
+    """A whole program run changes no button: they stay available, so the logbook stays quiet.
+
+    Cancel works on a finished program too, as the server allows.
+    """
+    buttons = (START, PAUSE, RESUME, CANCEL)
+    changed = async_capture_events(hass, EVENT_STATE_CHANGED)
+    for action in (
+        kitchen.send_command("dishwasher-1", "start", program="quick"),
+        kitchen.send_command("dishwasher-1", "pause"),
+        kitchen.set_door("dishwasher-1", True),
+        kitchen.set_door("dishwasher-1", False),
+        kitchen.send_command("dishwasher-1", "resume"),
+        server.tick(30),
+    ):
+        await dishwasher_after(action, stream, kitchen)
+        assert all(state_of(hass, button) != "unavailable" for button in buttons)
+    assert state_of(hass, "sensor.dishwasher_status") == "finished"
+    await hass.async_block_till_done()
+    assert not [event for event in changed if event.data["entity_id"] in buttons]
+
+    await stream.update_after(press(hass, CANCEL), "dishwasher-1", None)
+    assert state_of(hass, "sensor.dishwasher_status") == "idle"
+
+
+async def dishwasher_after(
+    action: Awaitable[object], stream: StreamSpy, kitchen: Kitchen
+) -> None:
+    """Run an action, then wait until Home Assistant has the dishwasher as the server has it now."""
+    mark = stream.mark()
+    await action
+    dishwasher = next(
+        device for device in await kitchen.get_devices() if device.id == "dishwasher-1"
+    )
+    await stream.wait_for(
+        lambda event: (
+            isinstance(event, DeviceUpdate)
+            and event.device_id == "dishwasher-1"
+            and event.state == dishwasher.states[None]
+        ),
+        mark,
     )
 
+
+async def test_finish_time_moves_only_with_the_end(
+    hass: HomeAssistant,
+    *,
+    server: SmartKitchenServer,
+    server_clock: ServerClock,
+    stream: StreamSpy,
+    kitchen: Kitchen,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Whole remaining minutes at uneven times do not move the finish time; a pause does.
+
+    A real dishwasher reports a minute less about every minute, never exactly: computed anew
+    from each update, the end jumped a minute back and forth across a minute boundary.
+    """
+    finish = "sensor.dishwasher_finish_time"
+    server_clock.stopped_at = datetime(2026, 11, 27, 7, 51, 59, 500000, tzinfo=UTC)
+    changed = async_capture_events(hass, EVENT_STATE_CHANGED)
+    await dishwasher_after(
+        kitchen.send_command("dishwasher-1", "start", program="quick"), stream, kitchen
+    )
+    assert state_of(hass, finish) == "2026-11-27T08:21:00+00:00"
+
+    for seconds in (60.6, 59.4, 60.6, 59.4):
+        server_clock.stopped_at += timedelta(seconds=seconds)
+        await dishwasher_after(server.tick(), stream, kitchen)
+    assert state_of(hass, "sensor.dishwasher_remaining_time") == "26"
+    assert state_of(hass, finish) == "2026-11-27T08:21:00+00:00"
+
+    # Paused for five minutes: the end really moves.
+    await dishwasher_after(
+        kitchen.send_command("dishwasher-1", "pause"), stream, kitchen
+    )
+    assert state_of(hass, finish) == "unknown"
+    server_clock.stopped_at += timedelta(minutes=5)
+    await dishwasher_after(
+        kitchen.send_command("dishwasher-1", "resume"), stream, kitchen
+    )
+    assert state_of(hass, finish) == "2026-11-27T08:26:00+00:00"
+
+    await hass.async_block_till_done()
+    assert [
+        event.data["new_state"].state
+        for event in changed
+        if event.data["entity_id"] == finish
+    ] == [
+        "2026-11-27T08:21:00+00:00",
+        "unknown",
+        "2026-11-27T08:26:00+00:00",
+    ]
+
+
+async def _finish(server: SmartKitchenServer, kitchen: Kitchen) -> None:
+    """Run the quick program to its end."""
+    await kitchen.send_command("dishwasher-1", "start", program="quick")
+    await server.tick(30)
+
+
+async def _pause_and_open(kitchen: Kitchen) -> None:
+    """Pause a running program by opening the door."""
+    await kitchen.send_command("dishwasher-1", "start", program="quick")
+    await kitchen.set_door("dishwasher-1", True)
+
+
+@pytest.mark.parametrize(
+    ("situation", "refusals"),
+    [
+        (
+            None,
+            {
+                PAUSE: "not_running",
+                RESUME: "not_paused",
+                CANCEL: "nothing_to_cancel",
+            },
+        ),
+        (
+            lambda server, kitchen: kitchen.set_door("dishwasher-1", True),
+            {START: "door_open"},
+        ),
+        (
+            lambda server, kitchen: kitchen.send_command(
+                "dishwasher-1", "start", program="quick"
+            ),
+            {START: "program_in_progress", RESUME: "not_paused"},
+        ),
+        (
+            lambda server, kitchen: _pause_and_open(kitchen),
+            {
+                START: "program_in_progress",
+                PAUSE: "not_running",
+                RESUME: "door_open",
+            },
+        ),
+        (_finish, {PAUSE: "not_running", RESUME: "not_paused"}),
+    ],
+    ids=["idle", "idle_door_open", "running", "paused_door_open", "finished"],
+)
+async def test_buttons_say_why_they_cannot_act(
+    hass: HomeAssistant,
+    *,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    kitchen: Kitchen,
+    init_integration: MockConfigEntry,
+    situation: Any,
+    refusals: dict[str, str],
+) -> None:
+    """A button that cannot act now says why, before anything is sent to the server."""
+    if situation is not None:
+        await dishwasher_after(situation(server, kitchen), stream, kitchen)
+    status = state_of(hass, "sensor.dishwasher_status")
+
+    for button, reason in refusals.items():
+        with (
+            patch.object(SmartKitchenClient, "send_command") as send_command,
+            pytest.raises(ServiceValidationError) as err,
+        ):
+            await press(hass, button)
+        assert err.value.translation_key == reason, button
+        assert err.value.translation_placeholders == {"name": "Dishwasher"}
+        send_command.assert_not_called()
+    assert state_of(hass, "sensor.dishwasher_status") == status
+
+
+async def test_button_refusal_message(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The reason is said in plain words, with the appliance's name."""
     with pytest.raises(ServiceValidationError) as err:
-        await press(hass, START)
-    assert err.value.translation_key == "command_conflict"
-    assert err.value.translation_placeholders == {"name": "Dishwasher"}
+        await press(hass, PAUSE)
+    assert str(err.value) == "Dishwasher is not running"
 
 
 async def test_program_restored(

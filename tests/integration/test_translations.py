@@ -10,7 +10,12 @@ from homeassistant.components.sensor import SensorDeviceClass
 import pytest
 import yaml
 
-from custom_components.smart_kitchen.api import ALERT_TYPES
+from custom_components.smart_kitchen.api import (
+    ALERT_TYPES,
+    DeviceType,
+    DishwasherState,
+    DishwasherStatus,
+)
 from custom_components.smart_kitchen.binary_sensor import BINARY_SENSORS
 from custom_components.smart_kitchen.button import BUTTONS
 from custom_components.smart_kitchen.event import EVENTS
@@ -113,6 +118,27 @@ def test_exceptions_and_issues() -> None:
     for key in exception_keys:
         assert key in EN["exceptions"] or key in EN["issues"], key
     assert set(EN["issues"]) <= set(EN["exceptions"])
+
+
+def test_button_refusals() -> None:
+    """Every reason a button gives for not acting, in any dishwasher state, is translated."""
+    reasons = {
+        description.refusal_fn(
+            DishwasherState(
+                status=status,
+                program=None,
+                remaining_minutes=0,
+                progress=0,
+                door_open=door_open,
+            )
+        )
+        for description in BUTTONS[DeviceType.DISHWASHER]
+        for status in DishwasherStatus
+        for door_open in (False, True)
+    } - {None}
+    assert reasons
+    for reason in reasons:
+        assert "{name}" in EN["exceptions"][reason]["message"], reason
 
 
 def test_config_flow_texts() -> None:
