@@ -14,7 +14,6 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import probatio
-from yarl import URL
 
 from .api import (
     LoginResult,
@@ -28,6 +27,7 @@ from .api import (
 )
 from .const import DOMAIN, LOGGER
 from .coordinator import SmartKitchenConfigEntry
+from .discovery import async_follow, async_is_current, discovered_url
 from .identity import async_entries_of_server, entry_unique_id
 
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
@@ -91,15 +91,14 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         self, discovery_info: ZeroconfServiceInfo
     ) -> ConfigFlowResult:
         """Handle a server announcing itself on the network."""
-        url = str(
-            URL.build(scheme="http", host=discovery_info.host, port=discovery_info.port)
-        )
-        # A server seen again at the address it is configured with needs no request.
+        discovered = discovered_url(discovery_info)
+        url = str(discovered)
+        # A server seen again where it is configured needs no request.
         server_id = discovery_info.properties.get("serverId")
         if (
             server_id
             and (entries := async_entries_of_server(self.hass, server_id))
-            and all(entry.data[CONF_URL] == url for entry in entries)
+            and all(async_is_current(entry, discovered) for entry in entries)
         ):
             return self.async_abort(reason="already_configured")
 
@@ -115,12 +114,7 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         await self.async_set_unique_id(info.server_id)
         # Discovery knows the server but not the user, so every account on it follows.
         if entries := async_entries_of_server(self.hass, info.server_id):
-            for entry in entries:
-                if entry.data[CONF_URL] != url:
-                    self.hass.config_entries.async_update_entry(
-                        entry, data={**entry.data, CONF_URL: url}
-                    )
-                    self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            await async_follow(self.hass, entries, discovered, info.server_id)
             return self.async_abort(reason="already_configured")
         # A discovery the user chose to ignore stays ignored.
         self._abort_if_unique_id_configured()

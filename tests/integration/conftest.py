@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
+from aiohttp import ThreadedResolver
 from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -68,6 +69,22 @@ async def kitchen(hass: HomeAssistant, server: SmartKitchenServer) -> Kitchen:
     client = Kitchen(server.url, session=async_get_clientsession(hass))
     await client.login("demo", "demo")
     return client
+
+
+@pytest.fixture
+async def host_names() -> AsyncGenerator[None]:
+    """Resolve host names such as localhost, on the test's own loop.
+
+    The plugin's resolver is made once for the whole session, on another loop, so only IP
+    addresses work without this.
+    """
+    resolver = ThreadedResolver()
+    resolver.real_close = resolver.close  # type: ignore[attr-defined]
+    with patch(
+        "homeassistant.helpers.aiohttp_client._async_make_resolver",
+        return_value=resolver,
+    ):
+        yield
 
 
 @pytest.fixture

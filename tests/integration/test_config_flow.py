@@ -310,7 +310,8 @@ async def test_zeroconf_updates_address(
     """Every account of a server that moved follows it to the new address."""
     mock_config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
-        mock_config_entry, data={**mock_config_entry.data, CONF_URL: "http://old:8765"}
+        mock_config_entry,
+        data={**mock_config_entry.data, CONF_URL: "http://192.0.2.1:8765"},
     )
     alice = MockConfigEntry(
         domain=DOMAIN,
@@ -328,6 +329,47 @@ async def test_zeroconf_updates_address(
     assert_aborted(result, "already_configured")
     assert mock_config_entry.data[CONF_URL] == server.url
     assert alice.data[CONF_URL] == server.url
+
+
+@pytest.mark.usefixtures("host_names")
+async def test_zeroconf_keeps_scheme_and_host_name(
+    hass: HomeAssistant, server: SmartKitchenServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """A discovery never downgrades https to http, nor replaces a host name by an address.
+
+    A host name takes the announced port only if it then still leads to the same server.
+    """
+    port = server.port
+    stored = {
+        # A name on the announced port: nothing to do, not even a request.
+        "user-a": f"https://kitchen.local:{port}",
+        # The server moved to another port, and the name on it answers as the server.
+        "user-b": "http://localhost:8765",
+        # https on the announced port does not answer (the server speaks http): kept.
+        "user-c": "https://localhost:8765",
+    }
+    entries = {}
+    for user, url in stored.items():
+        entries[user] = MockConfigEntry(
+            domain=DOMAIN,
+            unique_id=f"smart-kitchen-demo:{user}",
+            data={**mock_config_entry.data, CONF_URL: url},
+        )
+        entries[user].add_to_hass(hass)
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_ZEROCONF},
+        data=zeroconf_info(server, serverId="smart-kitchen-demo"),
+    )
+    await hass.async_block_till_done()
+
+    assert_aborted(result, "already_configured")
+    assert {user: entry.data[CONF_URL] for user, entry in entries.items()} == {
+        "user-a": f"https://kitchen.local:{port}",
+        "user-b": f"http://localhost:{port}",
+        "user-c": "https://localhost:8765",
+    }
 
 
 async def test_zeroconf_without_server_id(
