@@ -20,10 +20,12 @@ from .alert_cursor import AlertCursorStore
 from .api import (
     SmartKitchenAuthenticationError,
     SmartKitchenClient,
+    SmartKitchenConnectionError,
     SmartKitchenError,
+    SmartKitchenRateLimitedError,
     SmartKitchenUnsupportedProtocolError,
 )
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
 from .device_sync import async_appliance_id
 from .identity import is_entry_of_server
@@ -63,11 +65,18 @@ async def async_setup_entry(
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="invalid_auth"
         ) from err
+    except SmartKitchenRateLimitedError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="too_many_attempts"
+        ) from err
     except SmartKitchenError as err:
+        # The library's text is English and holds the server's address: log only.
+        LOGGER.debug("Setting up %s failed: %s", entry.title, err)
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
+            translation_key="cannot_connect"
+            if isinstance(err, SmartKitchenConnectionError)
+            else "unexpected_answer",
         ) from err
     async_clear_protocol_issue(hass, entry)
     if not is_entry_of_server(entry, server_info.server_id):
@@ -75,7 +84,7 @@ async def async_setup_entry(
         raise ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key="wrong_server",
-            translation_placeholders={"server_id": server_info.server_id},
+            translation_placeholders={"name": server_info.name},
         )
 
     cursor = await AlertCursorStore(hass, entry).async_load()

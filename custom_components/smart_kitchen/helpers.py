@@ -64,17 +64,15 @@ def smart_kitchen_command[EntityT: SmartKitchenCompartmentEntity, **P](
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="too_many_attempts"
             ) from err
-        except SmartKitchenConnectionError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="communication_error",
-                translation_placeholders={"error": str(err)},
-            ) from err
         except SmartKitchenError as err:
+            # The library's text is English and may hold the server's address: log only.
+            LOGGER.debug("Command for %s failed: %s", self.display_name, err)
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
-                translation_key="invalid_response",
-                translation_placeholders={"error": str(err)},
+                translation_key="communication_error"
+                if isinstance(err, SmartKitchenConnectionError)
+                else "invalid_response",
+                translation_placeholders={"name": self.display_name},
             ) from err
 
     return handler

@@ -447,21 +447,31 @@ async def test_server_gone(
     with pytest.raises(HomeAssistantError) as err:
         await call(hass)
     assert err.value.translation_key == "communication_error"
+    # The library's own words ("Cannot connect to host 127.0.0.1:...") are for the debug log.
+    assert "127.0.0.1" not in str(err.value)
+    assert str(err.value).endswith(
+        "did not get the command: the Smart Kitchen server cannot be reached"
+    )
     await init_integration.runtime_data.async_shutdown()
 
 
 async def test_unexpected_answer(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    caplog: pytest.LogCaptureFixture,
+    init_integration: MockConfigEntry,
 ) -> None:
     """An answer the protocol does not allow is reported, not swallowed.
 
     The real server never answers like that, so the client's error is substituted.
     """
+    caplog.set_level(logging.DEBUG, logger="custom_components.smart_kitchen")
     err = await select_mode_failing(
         hass, "send_command", SmartKitchenResponseError("Unexpected answer: HTTP 302")
     )
     assert err.translation_key == "invalid_response"
-    assert err.translation_placeholders == {"error": "Unexpected answer: HTTP 302"}
+    assert err.translation_placeholders == {"name": "Double Oven (Upper)"}
+    assert "HTTP 302" not in str(err)
+    assert "Unexpected answer: HTTP 302" in caplog.text
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from homeassistant.const import CONF_PASSWORD, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
@@ -20,9 +21,11 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenAuthenticationError,
     SmartKitchenClient,
     SmartKitchenConnectionError,
+    SmartKitchenResponseError,
 )
 from custom_components.smart_kitchen.const import DOMAIN
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from tests.kitchen import Kitchen
 
 from .conftest import (
     StreamSpy,
@@ -113,8 +116,51 @@ async def test_server_unreachable(
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    # The library's own words ("Cannot connect to host 127.0.0.1:...") are for the debug log.
+    assert mock_config_entry.reason == (
+        "Could not reach the Smart Kitchen server. Home Assistant tries again in a while"
+    )
+
+
+async def test_setup_throttled(
+    hass: HomeAssistant, kitchen: Kitchen, mock_config_entry: MockConfigEntry
+) -> None:
+    """A login the server throttles after failed ones is retried later, and says why."""
+    for _ in range(5):
+        with pytest.raises(SmartKitchenAuthenticationError):
+            await kitchen.login("demo", "wrong")
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     assert mock_config_entry.reason is not None
-    assert "Could not reach the Smart Kitchen server" in mock_config_entry.reason
+    assert mock_config_entry.reason.startswith(
+        "The Smart Kitchen server refuses logins for this username"
+    )
+
+
+async def test_setup_unexpected_answer(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """An answer the protocol does not allow is retried later, without repeating it.
+
+    The real server answers well, so the client's error is substituted.
+    """
+    mock_config_entry.add_to_hass(hass)
+    with patch.object(
+        SmartKitchenClient,
+        "get_devices",
+        side_effect=SmartKitchenResponseError("Device.type: 'toaster'"),
+    ):
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert mock_config_entry.reason is not None
+    assert mock_config_entry.reason.startswith(
+        "The Smart Kitchen server answered something this version of the "
+        "integration does not understand."
+    )
+    assert "toaster" not in mock_config_entry.reason
 
 
 async def test_credentials_refused(
@@ -152,7 +198,9 @@ async def test_url_leads_to_another_server(
 
     assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
     assert mock_config_entry.reason is not None
-    assert "someone-elses-kitchen" in mock_config_entry.reason
+    assert mock_config_entry.reason.startswith(
+        "The configured URL now leads to another Smart Kitchen server, Demo Kitchen."
+    )
 
 
 async def test_unsupported_protocol(

@@ -141,6 +141,28 @@ def test_button_refusals() -> None:
         assert "{name}" in EN["exceptions"][reason]["message"], reason
 
 
+# What a placeholder of a message may carry: display names and numbers, never a library's or a
+# server's own text ({error}, {message}), which speaks English and the protocol.
+MESSAGE_PLACEHOLDERS = {"name", "protocol", "supported"}
+
+
+def test_messages_speak_no_protocol() -> None:
+    """Errors and issues name things by display names, never by commands, codes or raw texts."""
+    texts = [
+        text
+        for section in ("exceptions", "issues")
+        for translations in EN[section].values()
+        for text in translations.values()
+    ] + [
+        *EN["config"]["error"].values(),
+        *EN["config"]["abort"].values(),
+    ]
+    for text in texts:
+        assert set(re.findall(r"\{(\w+)\}", text)) <= MESSAGE_PLACEHOLDERS, text
+        # snake_case is how the protocol spells commands, codes and compartment ids.
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", re.sub(r"\{\w+\}", "", text)), text
+
+
 def test_config_flow_texts() -> None:
     """Every form error and abort reason of the config flow has its text."""
     flow = (INTEGRATION / "config_flow.py").read_text()
