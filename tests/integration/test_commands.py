@@ -41,7 +41,14 @@ from custom_components.smart_kitchen.api import (
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 from tests.kitchen import Kitchen
 
-from .conftest import ServerClock, StreamSpy, setup_entry, state_of
+from .conftest import (
+    ServerClock,
+    StreamSpy,
+    attributes_of,
+    reconnect,
+    setup_entry,
+    state_of,
+)
 
 UPPER_MODE = "select.double_oven_upper_mode"
 UPPER_TARGET = "number.double_oven_upper_target_temperature"
@@ -330,6 +337,27 @@ async def test_finish_time_moves_only_with_the_end(
         "unknown",
         "2026-11-27T08:26:00+00:00",
     ]
+
+
+async def test_remaining_time_while_idle(
+    hass: HomeAssistant,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    init_integration: MockConfigEntry,
+) -> None:
+    """An idle dishwasher shows 0 minutes left, and ticks and reconnects do not change that.
+
+    With a unit, the sensor is a measurement the logbook leaves out.
+    """
+    remaining = "sensor.dishwasher_remaining_time"
+    changed = async_capture_events(hass, EVENT_STATE_CHANGED)
+    await server.tick(3)
+    await reconnect(hass, server, stream)
+    await hass.async_block_till_done()
+
+    assert state_of(hass, remaining) == "0"
+    assert attributes_of(hass, remaining)["unit_of_measurement"] == "min"
+    assert not [event for event in changed if event.data["entity_id"] == remaining]
 
 
 async def _finish(server: SmartKitchenServer, kitchen: Kitchen) -> None:

@@ -105,6 +105,25 @@ def test_icons_belong_to_translation_keys() -> None:
             )
 
 
+def test_icons_say_off_and_nothing_left() -> None:
+    """Off shows heat that is off; 0 minutes left shows a run-out timer.
+
+    The power symbol used before reads as an empty radio button at entity-icon size.
+    """
+    entities = ICONS["entity"]
+    for platform, key in (
+        ("select", "oven_mode"),
+        ("select", "oven_mode_main"),
+        ("sensor", "oven_status"),
+        ("sensor", "oven_status_main"),
+    ):
+        assert entities[platform][key]["state"]["off"] == "mdi:fire-off", key
+    assert entities["sensor"]["remaining_time"]["range"] == {
+        "0": "mdi:timer-sand-complete",
+        "1": "mdi:timer-sand",
+    }
+
+
 def test_exceptions_and_issues() -> None:
     """Every translation_key raised or used for a repair issue is translated."""
     keys = set(re.findall(r'translation_key="(\w+)"', CODE))
