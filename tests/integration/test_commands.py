@@ -223,6 +223,7 @@ async def test_dishwasher_program(
     with pytest.raises(ServiceValidationError) as err:
         await select_option(hass, PROGRAM, "eco")
     assert err.value.translation_key == "program_running"
+    assert err.value.translation_placeholders == {"name": "Dishwasher"}
     assert state_of(hass, PROGRAM) == "quick"
 
     await stream.update_after(press(hass, PAUSE), "dishwasher-1", None)
