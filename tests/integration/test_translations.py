@@ -19,6 +19,7 @@ from custom_components.smart_kitchen.api import (
 from custom_components.smart_kitchen.binary_sensor import BINARY_SENSORS
 from custom_components.smart_kitchen.button import BUTTONS
 from custom_components.smart_kitchen.event import EVENTS
+from custom_components.smart_kitchen.helpers import REFUSALS
 from custom_components.smart_kitchen.number import NUMBERS
 from custom_components.smart_kitchen.select import SELECTS
 from custom_components.smart_kitchen.sensor import SENSORS
@@ -125,8 +126,11 @@ def test_icons_say_off_and_nothing_left() -> None:
 
 
 def test_exceptions_and_issues() -> None:
-    """Every translation_key raised or used for a repair issue is translated."""
+    """Every translation_key raised or used for a repair issue is translated, and nothing more."""
     keys = set(re.findall(r'translation_key="(\w+)"', CODE))
+    # Chosen by the kind of error: `translation_key="a" if ... else "b"`, or by the server's code.
+    keys |= set(re.findall(r'\belse "(\w+)"', CODE))
+    keys |= {*REFUSALS.values(), "command_refused"}
     entity_keys = {
         description.translation_key
         for platform in [*PLATFORMS, "event"]
@@ -137,10 +141,13 @@ def test_exceptions_and_issues() -> None:
     for key in exception_keys:
         assert key in EN["exceptions"] or key in EN["issues"], key
     assert set(EN["issues"]) <= set(EN["exceptions"])
+    # The buttons' refusals are checked in test_button_refusals.
+    unused = set(EN["exceptions"]) - exception_keys - _button_refusals()
+    assert not unused
 
 
-def test_button_refusals() -> None:
-    """Every reason a button gives for not acting, in any dishwasher state, is translated."""
+def _button_refusals() -> set[str]:
+    """Return every reason a dishwasher button can give for not acting."""
     reasons = {
         description.refusal_fn(
             DishwasherState(
@@ -154,7 +161,13 @@ def test_button_refusals() -> None:
         for description in BUTTONS[DeviceType.DISHWASHER]
         for status in DishwasherStatus
         for door_open in (False, True)
-    } - {None}
+    }
+    return {reason for reason in reasons if reason is not None}
+
+
+def test_button_refusals() -> None:
+    """Every reason a button gives for not acting, in any dishwasher state, is translated."""
+    reasons = _button_refusals()
     assert reasons
     for reason in reasons:
         assert "{name}" in EN["exceptions"][reason]["message"], reason
