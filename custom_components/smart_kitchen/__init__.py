@@ -21,13 +21,18 @@ from .alert_cursor import AlertCursorStore
 from .api import (
     SmartKitchenAuthenticationError,
     SmartKitchenClient,
+    SmartKitchenConnectionError,
     SmartKitchenError,
+    SmartKitchenRateLimitedError,
     SmartKitchenUnsupportedProtocolError,
 )
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
+from .device_sync import async_appliance_id
 from .identity import is_entry_of_server
 from .issues import async_clear_protocol_issue, async_raise_protocol_issue
+from .migration import async_migrate_entry as async_migrate_entry
+from .names import async_load_names
 from .services import async_setup_services
 
 PLATFORMS = (
@@ -71,11 +76,18 @@ async def async_setup_entry(
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="invalid_auth"
         ) from err
+    except SmartKitchenRateLimitedError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="too_many_attempts"
+        ) from err
     except SmartKitchenError as err:
+        # The library's text is English and holds the server's address: log only.
+        LOGGER.debug("Setting up %s failed: %s", entry.title, err)
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
+            translation_key="cannot_connect"
+            if isinstance(err, SmartKitchenConnectionError)
+            else "unexpected_answer",
         ) from err
     async_clear_protocol_issue(hass, entry)
     if not is_entry_of_server(entry, server_info.server_id):
@@ -83,10 +95,11 @@ async def async_setup_entry(
         raise ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key="wrong_server",
-            translation_placeholders={"server_id": server_info.server_id},
+            translation_placeholders={"name": server_info.name},
         )
 
     cursor = await AlertCursorStore(hass, entry).async_load()
+    await async_load_names(hass)
     coordinator = SmartKitchenCoordinator(
         hass, entry, client, server_info, devices, alert_cursor=cursor
     )
@@ -121,12 +134,6 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: SmartKitchenConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
     """Allow removing an appliance the server no longer lists, but not the server or a present one."""
-    coordinator = entry.runtime_data
-    return not any(
-        domain == DOMAIN
-        and (
-            identifier in coordinator.devices
-            or identifier == coordinator.server_info.server_id
-        )
-        for domain, identifier in device_entry.identifiers
-    )
+    # The hub has no appliance id: it goes with the entry.
+    appliance_id = async_appliance_id(entry, device_entry)
+    return appliance_id is not None and appliance_id not in entry.runtime_data.devices

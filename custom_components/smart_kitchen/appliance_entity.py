@@ -13,6 +13,7 @@ from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
 from .device_sync import device_info
 from .entity import SmartKitchenEntity
 from .helpers import async_add_appliance_entities
+from .identity import entity_unique_id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,8 +40,13 @@ class SmartKitchenApplianceEntity(SmartKitchenEntity):
         super().__init__(coordinator, appliance.id)
         self.entity_description = description
         self.appliance = appliance
-        self._attr_unique_id = f"{appliance.id}_{description.key}"
-        self._attr_device_info = device_info(coordinator.hub_device_id, appliance)
+        server_id = coordinator.server_info.server_id
+        self._attr_unique_id = entity_unique_id(
+            server_id, appliance.id, description.key
+        )
+        self._attr_device_info = device_info(
+            server_id, coordinator.hub_device_id, appliance
+        )
 
     @property
     def status(self) -> ApplianceStatus | None:

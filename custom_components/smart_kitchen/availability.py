@@ -25,7 +25,7 @@ class ApplianceAvailability:
         name: str,
         on_offline: CALLBACK_TYPE,
     ) -> None:
-        """Follow the given compartments of server `name`; on_offline runs when the grace expires."""
+        """Follow the compartments of account `name` of a server; on_offline runs after the grace."""
         self._hass = hass
         self._compartments = compartments
         self._name = name

@@ -6,10 +6,12 @@ from typing import Any, override
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import DeviceType, DishwasherState, DishwasherStatus
 from .compartment import Compartment
+from .const import DOMAIN
 from .coordinator import SmartKitchenConfigEntry
 from .entity import SmartKitchenCompartmentEntity, SmartKitchenEntityDescription
 from .helpers import async_setup_appliance_entities, smart_kitchen_command
@@ -24,9 +26,26 @@ class SmartKitchenButtonEntityDescription(
 ):
     """Describes a Smart Kitchen button; its key is the command it sends."""
 
-    # A button is only available while pressing it means something, e.g. pause while running.
-    available_fn: Callable[[Compartment[DishwasherState]], bool]
+    # Why pressing the button cannot act now (an exception translation key), or None if it can.
+    # The rules are the protocol's "allowed when" column; the server enforces them as well.
+    refusal_fn: Callable[[DishwasherState], str | None]
     args_fn: Callable[[Compartment[DishwasherState]], dict[str, Any]] = lambda _: {}
+
+
+def _refuse_start(state: DishwasherState) -> str | None:
+    """Start from idle or finished, with the door closed; a scheduled start is cancelled first."""
+    if state.program_active:
+        return "program_in_progress"
+    if state.scheduled:
+        return "start_scheduled"
+    return "door_open" if state.door_open else None
+
+
+def _refuse_resume(state: DishwasherState) -> str | None:
+    """Resume a paused program, with the door closed."""
+    if state.status is not DishwasherStatus.PAUSED:
+        return "not_paused"
+    return "door_open" if state.door_open else None
 
 
 BUTTONS: dict[DeviceType, tuple[SmartKitchenButtonEntityDescription, ...]] = {
@@ -34,33 +53,30 @@ BUTTONS: dict[DeviceType, tuple[SmartKitchenButtonEntityDescription, ...]] = {
         SmartKitchenButtonEntityDescription(
             key="start",
             translation_key="start",
-            # A scheduled start is cancelled first, not replaced.
-            available_fn=lambda compartment: (
-                not (compartment.program_active or compartment.state.scheduled)
-            ),
+            refusal_fn=_refuse_start,
             # Runs the program chosen with the program select.
             args_fn=lambda compartment: {"program": compartment.next_program},
         ),
         SmartKitchenButtonEntityDescription(
             key="pause",
             translation_key="pause",
-            available_fn=lambda compartment: (
-                compartment.state.status is DishwasherStatus.RUNNING
+            refusal_fn=lambda state: (
+                None if state.status is DishwasherStatus.RUNNING else "not_running"
             ),
         ),
         SmartKitchenButtonEntityDescription(
             key="resume",
             translation_key="resume",
-            available_fn=lambda compartment: (
-                compartment.state.status is DishwasherStatus.PAUSED
-            ),
+            refusal_fn=_refuse_resume,
         ),
         SmartKitchenButtonEntityDescription(
             key="cancel",
             translation_key="cancel",
-            # Also cancels a scheduled start.
-            available_fn=lambda compartment: (
-                compartment.program_active or compartment.state.scheduled
+            # Running, paused, finished or scheduled: cancelling goes back to idle.
+            refusal_fn=lambda state: (
+                "nothing_to_cancel"
+                if state.status is DishwasherStatus.IDLE and not state.scheduled
+                else None
             ),
         ),
     ),
@@ -68,21 +84,25 @@ BUTTONS: dict[DeviceType, tuple[SmartKitchenButtonEntityDescription, ...]] = {
 
 
 class SmartKitchenButtonEntity(SmartKitchenCompartmentEntity, ButtonEntity):
-    """A button of an appliance."""
+    """A button of an appliance.
+
+    It stays available while the appliance is reachable, whatever its state: a button flipping
+    between unavailable and unknown filled the logbook. Pressed when it cannot act, it says why.
+    """
 
     entity_description: SmartKitchenButtonEntityDescription
-
-    @property
-    @override
-    def available(self) -> bool:
-        """Return whether the appliance is reachable and the button means something now."""
-        return super().available and self.entity_description.available_fn(self.data)
 
     @smart_kitchen_command
     @override
     async def async_press(self) -> None:
-        """Send the command; the new state arrives by push."""
+        """Send the command, or say why the appliance cannot do it now; the new state is pushed."""
         description = self.entity_description
+        if (reason := description.refusal_fn(self.data.state)) is not None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=reason,
+                translation_placeholders={"name": self.display_name},
+            )
         await self.send_command(description.key, **description.args_fn(self.data))
 
 

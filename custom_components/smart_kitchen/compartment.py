@@ -1,8 +1,8 @@
 """What the entities of one compartment (or of a whole dishwasher) read, and the rules of its state."""
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Self, cast
+from datetime import datetime, timedelta
+from typing import Final, Self, cast
 
 from .api import (
     Alert,
@@ -11,11 +11,16 @@ from .api import (
     DeviceUpdate,
     DishwasherProgram,
     DishwasherState,
+    DishwasherStatus,
 )
 
 # Compartments are keyed by (appliance id, compartment); the compartment is None for appliances
 # without compartments (dishwashers).
 type CompartmentKey = tuple[str, str | None]
+
+# Remaining time comes in whole minutes at uneven moments, so the end computed from each update
+# wanders by up to a minute; only a larger move (a pause, a slower program) is a new finish time.
+FINISH_TIME_TOLERANCE: Final = timedelta(minutes=1)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -29,6 +34,8 @@ class Compartment[S: ApplianceState = ApplianceState]:
     door_alarm: bool = False
     # Dishwashers only: the program the start button runs, chosen with the program select.
     next_program: DishwasherProgram | None = None
+    # Dishwashers only: when the running program ends; None unless it runs.
+    finish_time: datetime | None = None
 
     @classmethod
     def first_seen(cls, state: S, updated_at: datetime) -> Self:
@@ -37,6 +44,7 @@ class Compartment[S: ApplianceState = ApplianceState]:
         if isinstance(state, DishwasherState):
             # The program it ran last is the likeliest next one.
             compartment.next_program = state.program or DishwasherProgram.ECO
+        compartment.follow_finish_time()
         return compartment
 
     @property
@@ -51,6 +59,23 @@ class Compartment[S: ApplianceState = ApplianceState]:
         self.updated_at = update.ts
         if not update.state.door_open:
             self.door_alarm = False
+        self.follow_finish_time()
+
+    def follow_finish_time(self) -> None:
+        """Keep the finish time of a running program, unless its end moved by more than a minute."""
+        state = self.state
+        if (
+            not isinstance(state, DishwasherState)
+            or state.status is not DishwasherStatus.RUNNING
+        ):
+            self.finish_time = None
+            return
+        end = self.updated_at + timedelta(minutes=state.remaining_minutes)
+        if (
+            self.finish_time is None
+            or abs(end - self.finish_time) > FINISH_TIME_TOLERANCE
+        ):
+            self.finish_time = end
 
     def apply_alert(self, alert: Alert) -> bool:
         """Raise the door alarm for a door_open alert; return whether the alarm changed.

@@ -14,7 +14,6 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import probatio
-from yarl import URL
 
 from .api import (
     LoginResult,
@@ -25,9 +24,11 @@ from .api import (
     SmartKitchenError,
     SmartKitchenRateLimitedError,
     SmartKitchenUnsupportedProtocolError,
+    server_url,
 )
 from .const import DOMAIN, LOGGER
 from .coordinator import SmartKitchenConfigEntry
+from .discovery import async_follow, async_is_current, discovered_url
 from .identity import async_entries_of_server, entry_unique_id
 
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
@@ -62,7 +63,7 @@ REAUTH_SCHEMA = probatio.Schema({probatio.Required(CONF_PASSWORD): PASSWORD_SELE
 class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a Smart Kitchen server for one of its users."""
 
-    VERSION = 1
+    VERSION = 2  # 2: appliances namespaced by the server id (migration.py)
     MINOR_VERSION = 1
 
     # Set by zeroconf discovery for the confirm step.
@@ -91,15 +92,14 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         self, discovery_info: ZeroconfServiceInfo
     ) -> ConfigFlowResult:
         """Handle a server announcing itself on the network."""
-        url = str(
-            URL.build(scheme="http", host=discovery_info.host, port=discovery_info.port)
-        )
-        # A server seen again at the address it is configured with needs no request.
+        discovered = discovered_url(discovery_info)
+        url = str(discovered)
+        # A server seen again where it is configured needs no request.
         server_id = discovery_info.properties.get("serverId")
         if (
             server_id
             and (entries := async_entries_of_server(self.hass, server_id))
-            and all(entry.data[CONF_URL] == url for entry in entries)
+            and all(async_is_current(entry, discovered) for entry in entries)
         ):
             return self.async_abort(reason="already_configured")
 
@@ -115,12 +115,7 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         await self.async_set_unique_id(info.server_id)
         # Discovery knows the server but not the user, so every account on it follows.
         if entries := async_entries_of_server(self.hass, info.server_id):
-            for entry in entries:
-                if entry.data[CONF_URL] != url:
-                    self.hass.config_entries.async_update_entry(
-                        entry, data={**entry.data, CONF_URL: url}
-                    )
-                    self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            await async_follow(self.hass, entries, discovered, info.server_id)
             return self.async_abort(reason="already_configured")
         # A discovery the user chose to ignore stays ignored.
         self._abort_if_unique_id_configured()
@@ -206,10 +201,11 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def _async_validate(
-        self, data: Mapping[str, Any], errors: dict[str, str]
+        self, data: dict[str, Any], errors: dict[str, str]
     ) -> tuple[ServerInfo, LoginResult] | None:
-        """Check the server and log in, or fill `errors`; every step's one validation."""
+        """Check the server and log in, or fill `errors`; `127.0.0.1:8765` is kept as http://."""
         try:
+            data[CONF_URL] = str(server_url(data[CONF_URL]))
             client = SmartKitchenClient(
                 data[CONF_URL],
                 session=async_get_clientsession(

@@ -32,12 +32,9 @@ from .appliance_status import ApplianceStatuses
 from .availability import ApplianceAvailability
 from .compartment import Compartment, CompartmentKey
 from .const import DOMAIN, LATE_ALERT_AGE, LOGGER
-from .device_sync import (
-    async_register_hub,
-    async_remove_device_entry,
-    async_remove_stale_devices,
-)
+from .device_sync import async_remove_device_entry, async_sync_devices
 from .device_trigger import async_fire_alert_event
+from .identity import account_name
 from .listeners import KeyedListeners
 
 type SmartKitchenConfigEntry = ConfigEntry[SmartKitchenCoordinator]
@@ -67,6 +64,7 @@ class SmartKitchenCoordinator:
         self.config_entry = entry
         self.client = client
         self.server_info = server_info
+        self.account = account_name(server_info.name, entry)
         self.compartments: dict[CompartmentKey, Compartment[Any]] = {}
         # Keyed by compartment, or by appliance id for what is about a whole appliance; the key None
         # is for listeners of the connection itself.
@@ -83,12 +81,9 @@ class SmartKitchenCoordinator:
             appliances=[device.appliance for device in devices],
             alert_cursor=alert_cursor,
         )
-        self.hub_device_id = async_register_hub(hass, entry, server_info)
-        async_remove_stale_devices(
-            hass, entry, {server_info.server_id, *self.connection.appliances}
-        )
+        self.hub_device_id = async_sync_devices(hass, entry, server_info, devices)
         self._availability = ApplianceAvailability(
-            hass, self.compartments, server_info.name, self._listeners.async_call_all
+            hass, self.compartments, self.account, self._listeners.async_call_all
         )
         self._alert_listeners = KeyedListeners[str, [Alert, bool]]()
         self._appliance_listeners = KeyedListeners[None, [list[Appliance]]]()
@@ -135,7 +130,7 @@ class SmartKitchenCoordinator:
         except SmartKitchenAuthenticationError:
             LOGGER.warning(
                 "%s refused the stored credentials; reauthentication is needed",
-                self.server_info.name,
+                self.account,
             )
             self.config_entry.async_start_reauth(self.hass)
 

@@ -1,5 +1,6 @@
 """Keep the device registry in step with the server: its hub, and the appliances it lists."""
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant, callback
@@ -8,9 +9,23 @@ from homeassistant.helpers.device_registry import DeviceInfo
 
 from .api import Appliance, ServerInfo
 from .const import DOMAIN, MANUFACTURER
+from .identity import account_name, appliance_identifier, entry_server_id
 
 if TYPE_CHECKING:
     from .coordinator import SmartKitchenConfigEntry
+
+
+@callback
+def async_sync_devices(
+    hass: HomeAssistant,
+    entry: SmartKitchenConfigEntry,
+    server_info: ServerInfo,
+    appliances: Iterable[Appliance],
+) -> str:
+    """Register the hub, remove the devices of appliances gone; return the hub's device id."""
+    hub_device_id = async_register_hub(hass, entry, server_info)
+    async_remove_stale_devices(hass, entry, (appliance.id for appliance in appliances))
+    return hub_device_id
 
 
 @callback
@@ -25,7 +40,8 @@ def async_register_hub(
             identifiers={(DOMAIN, server_info.server_id)},
             manufacturer=MANUFACTURER,
             model="Appliance server",
-            name=server_info.name,
+            # Two accounts on one server each have a hub; the name says whose it is.
+            name=account_name(server_info.name, entry),
             sw_version=server_info.version,
         )
         .id
@@ -33,10 +49,10 @@ def async_register_hub(
 
 
 @callback
-def device_info(hub_device_id: str, appliance: Appliance) -> DeviceInfo:
+def device_info(server_id: str, hub_device_id: str, appliance: Appliance) -> DeviceInfo:
     """Return the device registry entry of an appliance, connected through the server hub."""
     return DeviceInfo(
-        identifiers={(DOMAIN, appliance.id)},
+        identifiers={(DOMAIN, appliance_identifier(server_id, appliance.id))},
         manufacturer=MANUFACTURER,
         model=appliance.model,
         name=appliance.name,
@@ -47,9 +63,11 @@ def device_info(hub_device_id: str, appliance: Appliance) -> DeviceInfo:
 
 @callback
 def async_remove_stale_devices(
-    hass: HomeAssistant, entry: SmartKitchenConfigEntry, known: set[str]
+    hass: HomeAssistant, entry: SmartKitchenConfigEntry, appliances: Iterable[str]
 ) -> None:
-    """Remove the devices of an entry whose identifier is not among the known ones."""
+    """Remove the devices of an entry that are neither its hub nor one of these appliances."""
+    server_id = entry_server_id(entry)
+    known = {server_id, *(appliance_identifier(server_id, id_) for id_ in appliances)}
     registry = dr.async_get(hass)
     for device_entry in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not any(
@@ -65,7 +83,8 @@ def async_device_entry(
 ) -> dr.DeviceEntry | None:
     """Return the device registry entry of an appliance of an entry."""
     return dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, device_id), entry.entry_id
+        (DOMAIN, appliance_identifier(entry_server_id(entry), device_id)),
+        entry.entry_id,
     )
 
 
@@ -76,3 +95,15 @@ def async_remove_device_entry(
     """Remove an appliance, with its entities, from the device registry."""
     if device_entry := async_device_entry(hass, entry, device_id):
         dr.async_get(hass).async_remove_device(device_entry.id)
+
+
+@callback
+def async_appliance_id(
+    entry: SmartKitchenConfigEntry, device_entry: dr.DeviceEntry
+) -> str | None:
+    """Return the appliance id behind a device of an entry, or None for its hub (or a stranger)."""
+    prefix = appliance_identifier(entry_server_id(entry), "")
+    for domain, identifier in device_entry.identifiers:
+        if domain == DOMAIN and identifier.startswith(prefix):
+            return identifier.removeprefix(prefix)
+    return None

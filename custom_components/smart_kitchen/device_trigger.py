@@ -26,7 +26,7 @@ from .const import (
     DOMAIN,
     EVENT_SMART_KITCHEN,
 )
-from .device_sync import async_device_entry
+from .device_sync import async_appliance_id, async_device_entry
 
 if TYPE_CHECKING:
     from .coordinator import SmartKitchenConfigEntry
@@ -81,11 +81,10 @@ def _async_appliance(hass: HomeAssistant, device_id: str) -> Appliance | None:
         or entry.state is not ConfigEntryState.LOADED
     ):
         return None
-    coordinator = cast("SmartKitchenConfigEntry", entry).runtime_data
-    for domain, identifier in device_entry.identifiers:
-        if domain == DOMAIN and (device := coordinator.devices.get(identifier)):
-            return device
-    return None
+    entry = cast("SmartKitchenConfigEntry", entry)
+    if (appliance_id := async_appliance_id(entry, device_entry)) is None:
+        return None
+    return entry.runtime_data.devices.get(appliance_id)
 
 
 async def async_get_triggers(

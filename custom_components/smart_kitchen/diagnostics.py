@@ -3,32 +3,45 @@
 from dataclasses import asdict
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_PASSWORD
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from yarl import URL
 
 from .coordinator import SmartKitchenConfigEntry
 
-TO_REDACT = {CONF_PASSWORD, "token"}
+# Secrets, and what identifies the person: their username, and the entry's title, which holds it.
+TO_REDACT = {CONF_PASSWORD, CONF_USERNAME, "title", "token"}
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: SmartKitchenConfigEntry
 ) -> dict[str, Any]:
-    """Return what helps to debug an entry, with the password and tokens redacted."""
+    """Return what helps to debug an entry, without secrets or what identifies the person."""
     coordinator = entry.runtime_data
     connection = coordinator.connection
+    # The server's host (a home's address or name) may also be in an error text.
+    host = URL(entry.data[CONF_URL]).raw_host or REDACTED
+    stats = asdict(connection.stats)
+    if (reason := stats["last_disconnect_reason"]) is not None:
+        stats["last_disconnect_reason"] = reason.replace(host, REDACTED)
     return {
-        "entry": {
-            "title": entry.title,
-            "data": async_redact_data(dict(entry.data), TO_REDACT),
-        },
+        "entry": async_redact_data(
+            {
+                "title": entry.title,
+                "data": {
+                    **entry.data,
+                    CONF_URL: entry.data[CONF_URL].replace(host, REDACTED),
+                },
+            },
+            TO_REDACT,
+        ),
         "server": asdict(coordinator.server_info),
         "connection": {
             "state": connection.state,
             "connected": coordinator.connected,
             "offline": coordinator.offline,
-            "stats": async_redact_data(asdict(connection.stats), TO_REDACT),
+            "stats": async_redact_data(stats, TO_REDACT),
         },
         "devices": [
             {

@@ -11,6 +11,8 @@ from .api import Appliance
 from .compartment import Compartment, CompartmentKey
 from .coordinator import SmartKitchenCoordinator
 from .device_sync import device_info
+from .identity import entity_unique_id
+from .names import MAIN_COMPARTMENT, compartment_label, display_name_of
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -18,11 +20,6 @@ class SmartKitchenEntityDescription(EntityDescription):
     """What every appliance entity description has: whether a compartment gets the entity."""
 
     exists_fn: Callable[[Appliance, str | None], bool] = lambda _appliance, _name: True
-
-
-def compartment_label(compartment: str) -> str:
-    """Return how a compartment is named in entity names ("upper" -> "Upper")."""
-    return compartment.replace("_", " ").capitalize()
 
 
 class SmartKitchenEntity(BaseCoordinatorEntity[SmartKitchenCoordinator]):
@@ -55,16 +52,25 @@ class SmartKitchenCompartmentEntity(SmartKitchenEntity):
         self.entity_description = description
         self.appliance = appliance
         self.compartment_name = compartment
-        self._attr_unique_id = "_".join(
-            part
-            for part in (appliance.id, compartment, description.key)
-            if part is not None
+        server_id = coordinator.server_info.server_id
+        self._attr_unique_id = entity_unique_id(
+            server_id, appliance.id, compartment, description.key
         )
-        self._attr_device_info = device_info(coordinator.hub_device_id, appliance)
-        if compartment is not None:
+        self._attr_device_info = device_info(
+            server_id, coordinator.hub_device_id, appliance
+        )
+        if compartment == MAIN_COMPARTMENT and description.translation_key:
+            # The only compartment: "Mode", not "Main mode" (the `_main` names have no prefix).
+            self._attr_translation_key = f"{description.translation_key}_main"
+        elif compartment is not None:
             self._attr_translation_placeholders = {
-                "compartment": compartment_label(compartment)
+                "compartment": compartment_label(coordinator.hass, compartment)
             }
+
+    @property
+    def display_name(self) -> str:
+        """Return how messages name this entity's appliance or compartment."""
+        return display_name_of(self.hass, self.appliance, self.compartment_name)
 
     @property
     def data(self) -> Compartment[Any]:

@@ -12,6 +12,7 @@ from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
 from .device_sync import device_info
 from .entity import SmartKitchenEntity
 from .helpers import async_add_appliance_entities
+from .identity import entity_unique_id
 
 # The server pushes every alert; nothing is polled.
 PARALLEL_UPDATES = 0
@@ -44,27 +45,22 @@ class SmartKitchenAlertEntity(SmartKitchenEntity, EventEntity):
     """The alerts of one appliance, with the message and compartment as event data.
 
     Alerts replayed after a reconnect arrive once (the library de-duplicates them); those older than
-    a few minutes carry `late: true`.
+    a few minutes carry `late: true`. An alert stream has no stale state, so the entity stays
+    available while the entry is loaded: going unavailable and coming back with the last alert's
+    timestamp looked like that alert again, to the logbook and to state-triggered automations.
     """
 
     def __init__(
         self, coordinator: SmartKitchenCoordinator, appliance: Appliance
     ) -> None:
-        """Describe the alert entity of an appliance; it follows the connection (context None)."""
+        """Describe the alert entity of an appliance; the coordinator hands it its alerts."""
         super().__init__(coordinator, None)
         self.device_id = appliance.id
         self.entity_description = EVENTS[appliance.type]
-        self._attr_unique_id = f"{appliance.id}_alert"
-        self._attr_device_info = device_info(coordinator.hub_device_id, appliance)
-
-    @property
-    @override
-    def available(self) -> bool:
-        """Return whether the appliance is known and neither it nor the server has been gone for too long."""
-        return (
-            self.device_id in self.coordinator.devices
-            and not self.coordinator.offline
-            and self.coordinator.is_reachable(self.device_id)
+        server_id = coordinator.server_info.server_id
+        self._attr_unique_id = entity_unique_id(server_id, appliance.id, "alert")
+        self._attr_device_info = device_info(
+            server_id, coordinator.hub_device_id, appliance
         )
 
     @override

@@ -1,7 +1,7 @@
 """Helpers shared by the platforms: adding the entities of appliances, and errors of actions."""
 
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import Any, Concatenate, Protocol
+from typing import Any, Concatenate, Final, Protocol
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -17,7 +17,7 @@ from .api import (
     SmartKitchenError,
     SmartKitchenRateLimitedError,
 )
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
 from .entity import SmartKitchenCompartmentEntity, SmartKitchenEntityDescription
 
@@ -28,25 +28,42 @@ class CommandSender(Protocol):
     hass: HomeAssistant
     coordinator: SmartKitchenCoordinator
 
+    @property
+    def display_name(self) -> str:
+        """Return how messages name the appliance (and compartment) the command is for."""
+
+
+# What a refused command tells the user, by the server's error code. Never the server's own
+# message: it speaks the protocol ("lower is off; choose a mode with set_mode first").
+REFUSALS: Final[Mapping[str, str]] = {
+    "conflict": "command_conflict",
+    "invalid_command": "command_invalid",
+    "bad_request": "command_invalid",
+    "value_out_of_range": "value_refused",
+    "forbidden": "appliance_gone",
+    "unknown_device": "appliance_gone",
+}
+
 
 def smart_kitchen_command[EntityT: CommandSender, **P](
     func: Callable[Concatenate[EntityT, P], Coroutine[Any, Any, Any]],
 ) -> Callable[Concatenate[EntityT, P], Coroutine[Any, Any, None]]:
     """Turn the library's errors of an entity action into translated Home Assistant errors.
 
-    A value the appliance refuses is the user's to fix (ServiceValidationError with the server's own
-    message); anything else is a problem of the connection or the server (HomeAssistantError). The new
-    state is not fetched here: the server pushes it.
+    A command the appliance refuses is the user's to fix (ServiceValidationError naming the appliance
+    and compartment); anything else is a problem of the connection or the server (HomeAssistantError).
+    The new state is not fetched here: the server pushes it.
     """
 
     async def handler(self: EntityT, /, *args: P.args, **kwargs: P.kwargs) -> None:
         try:
             await func(self, *args, **kwargs)
         except SmartKitchenCommandError as err:
+            LOGGER.debug("%s refused a command: %s", self.display_name, err)
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
-                translation_key="command_refused",
-                translation_placeholders={"message": err.message},
+                translation_key=REFUSALS.get(err.code, "command_refused"),
+                translation_placeholders={"name": self.display_name},
             ) from err
         except SmartKitchenAuthenticationError as err:
             # Even a fresh login was refused: the password changed, so ask the user for it.
@@ -59,17 +76,15 @@ def smart_kitchen_command[EntityT: CommandSender, **P](
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="too_many_attempts"
             ) from err
-        except SmartKitchenConnectionError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="communication_error",
-                translation_placeholders={"error": str(err)},
-            ) from err
         except SmartKitchenError as err:
+            # The library's text is English and may hold the server's address: log only.
+            LOGGER.debug("Command for %s failed: %s", self.display_name, err)
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
-                translation_key="invalid_response",
-                translation_placeholders={"error": str(err)},
+                translation_key="communication_error"
+                if isinstance(err, SmartKitchenConnectionError)
+                else "invalid_response",
+                translation_placeholders={"name": self.display_name},
             ) from err
 
     return handler

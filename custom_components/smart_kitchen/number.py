@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, override
+from typing import Any, Final, override
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -16,10 +16,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import (
     COOK_TIMER_MINUTES,
+    OVEN_DEFAULT_TARGETS,
     Appliance,
     ApplianceState,
     DeviceType,
     FridgeState,
+    OvenMode,
     OvenState,
     setpoint_range,
 )
@@ -42,21 +44,51 @@ class SmartKitchenNumberEntityDescription[S: ApplianceState](
     set_fn: Callable[[SmartKitchenCompartmentEntity, float], Awaitable[Any]]
 
 
-TARGET_TEMPERATURE = SmartKitchenNumberEntityDescription[OvenState | FridgeState](
-    key="target_temperature",
-    translation_key="target_temperature",
-    device_class=NumberDeviceClass.TEMPERATURE,
-    native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-    # Only compartments with a setpoint range (ovens, fridge and freezer) have a target.
-    exists_fn=lambda appliance, compartment: (
-        setpoint_range(appliance.type, compartment) is not None
-    ),
-    value_fn=lambda compartment: compartment.state.target_temperature,
-    # Whole degrees, like the appliances' own displays.
-    set_fn=lambda entity, value: entity.send_command(
-        "set_target_temperature", value=round(value)
-    ),
-)
+# Like an oven's knob, a target set while the oven is off starts it in this mode.
+START_MODE: Final = OvenMode.BAKE
+
+
+def _oven_target(compartment: Compartment[OvenState]) -> int:
+    """Return the target; an oven that is off shows the one it would start at."""
+    if (target := compartment.state.target_temperature) is None:
+        return OVEN_DEFAULT_TARGETS[START_MODE]
+    return target
+
+
+async def _set_target(entity: SmartKitchenCompartmentEntity, value: float) -> None:
+    """Set the target, in whole degrees like the appliances' own displays."""
+    await entity.send_command("set_target_temperature", value=round(value))
+
+
+async def _set_oven_target(entity: SmartKitchenCompartmentEntity, value: float) -> None:
+    """Set the target; an oven that is off starts baking at it."""
+    if entity.data.state.mode is OvenMode.OFF:
+        await entity.send_command("set_mode", mode=START_MODE)
+    await _set_target(entity, value)
+
+
+def _fridge_target(compartment: Compartment[FridgeState]) -> float:
+    """Return the target of a fridge or freezer."""
+    return compartment.state.target_temperature
+
+
+def _target_temperature[S: ApplianceState](
+    value_fn: Callable[[Compartment[S]], float | None],
+    set_fn: Callable[[SmartKitchenCompartmentEntity, float], Awaitable[Any]],
+) -> SmartKitchenNumberEntityDescription[S]:
+    """Describe the target temperature of the compartments that have one."""
+    return SmartKitchenNumberEntityDescription[S](
+        key="target_temperature",
+        translation_key="target_temperature",
+        device_class=NumberDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        # Only compartments with a setpoint range (ovens, fridge and freezer) have a target.
+        exists_fn=lambda appliance, compartment: (
+            setpoint_range(appliance.type, compartment) is not None
+        ),
+        value_fn=value_fn,
+        set_fn=set_fn,
+    )
 
 
 async def _set_cook_time(entity: SmartKitchenCompartmentEntity, value: float) -> None:
@@ -82,8 +114,8 @@ COOK_TIME = SmartKitchenNumberEntityDescription[OvenState](
 )
 
 NUMBERS: dict[DeviceType, tuple[SmartKitchenNumberEntityDescription[Any], ...]] = {
-    DeviceType.OVEN: (TARGET_TEMPERATURE, COOK_TIME),
-    DeviceType.FRIDGE: (TARGET_TEMPERATURE,),
+    DeviceType.OVEN: (_target_temperature(_oven_target, _set_oven_target), COOK_TIME),
+    DeviceType.FRIDGE: (_target_temperature(_fridge_target, _set_target),),
 }
 
 
@@ -102,7 +134,7 @@ class SmartKitchenNumberEntity(SmartKitchenCompartmentEntity, NumberEntity):
         """Describe the setting; a target temperature takes the range the library says the compartment accepts."""
         super().__init__(coordinator, appliance, compartment, description)
         # Other numbers carry their range in their description.
-        if description.key == TARGET_TEMPERATURE.key:
+        if description.key == "target_temperature":
             limits = setpoint_range(appliance.type, compartment)
             # exists_fn lets only compartments with a setpoint range get this entity.
             assert limits is not None
@@ -113,7 +145,7 @@ class SmartKitchenNumberEntity(SmartKitchenCompartmentEntity, NumberEntity):
     @property
     @override
     def native_value(self) -> float | None:
-        """Return the setting's value; unknown while the oven is off."""
+        """Return the setting's value."""
         return self.entity_description.value_fn(self.data)
 
     @smart_kitchen_command

@@ -55,7 +55,9 @@ async def _select_next_program(
     """Choose the program of the next start; the running one cannot be changed."""
     if entity.data.program_active:
         raise ServiceValidationError(
-            translation_domain=DOMAIN, translation_key="program_running"
+            translation_domain=DOMAIN,
+            translation_key="program_running",
+            translation_placeholders={"name": entity.display_name},
         )
     entity.data.next_program = DishwasherProgram(option)
 

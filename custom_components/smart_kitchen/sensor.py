@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, override
 
 from homeassistant.components.sensor import (
@@ -57,13 +57,13 @@ class SmartKitchenSensorEntityDescription[S: ApplianceState](
 
 def _finish_time(compartment: Compartment[DishwasherState]) -> datetime | None:
     """Return when the running or scheduled program ends, to the minute; else unknown."""
-    if compartment.state.scheduled:
-        return compartment.state.planned_finish
-    if compartment.state.status is not DishwasherStatus.RUNNING:
-        return None
-    finish = compartment.updated_at + timedelta(
-        minutes=compartment.state.remaining_minutes
+    finish = (
+        compartment.state.planned_finish
+        if compartment.state.scheduled
+        else compartment.finish_time
     )
+    if finish is None:
+        return None
     return finish.replace(second=0, microsecond=0)
 
 

@@ -274,7 +274,6 @@ async def test_check_server(
     ("url", "match"),
     [
         ("ftp://kitchen.local", "http:// or https://"),
-        ("kitchen.local:8765", "http:// or https://"),
         ("http://", "http:// or https://"),
         ("http:///kitchen", "http:// or https://"),
         ("", "http:// or https://"),
@@ -300,3 +299,9 @@ def test_server_url_accepts() -> None:
     assert (
         SmartKitchenClient("HTTPS://Kitchen.Local:1").url == "https://kitchen.local:1"
     )
+
+
+def test_server_url_without_a_scheme_is_http() -> None:
+    """An address typed without a scheme means http, as people type it."""
+    assert str(server_url("kitchen.local:8765")) == "http://kitchen.local:8765"
+    assert str(server_url("https://kitchen.local")) == "https://kitchen.local"

@@ -1,11 +1,12 @@
 """Fixtures of the integration tests: a real Smart Kitchen server on 127.0.0.1 and a spy on its stream."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
+from aiohttp import ThreadedResolver
 from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -69,6 +70,22 @@ async def kitchen(hass: HomeAssistant, server: SmartKitchenServer) -> Kitchen:
     client = Kitchen(server.url, session=async_get_clientsession(hass))
     await client.login("demo", "demo")
     return client
+
+
+@pytest.fixture
+async def host_names() -> AsyncGenerator[None]:
+    """Resolve host names such as localhost, on the test's own loop.
+
+    The plugin's resolver is made once for the whole session, on another loop, so only IP
+    addresses work without this.
+    """
+    resolver = ThreadedResolver()
+    resolver.real_close = resolver.close  # type: ignore[attr-defined]
+    with patch(
+        "homeassistant.helpers.aiohttp_client._async_make_resolver",
+        return_value=resolver,
+    ):
+        yield
 
 
 @pytest.fixture
@@ -250,6 +267,11 @@ async def init_integration(
         with patch("custom_components.smart_kitchen.PLATFORMS", platforms):
             await setup_entry(hass, mock_config_entry, stream)
     return mock_config_entry
+
+
+def demo_identifier(device_id: str) -> tuple[str, str]:
+    """Return the device registry identifier of an appliance of the demo server."""
+    return (DOMAIN, f"smart-kitchen-demo:{device_id}")
 
 
 def state_of(hass: HomeAssistant, entity_id: str) -> str:

@@ -8,7 +8,8 @@ from unittest.mock import PropertyMock, patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import automation
 from homeassistant.components.device_automation import DeviceAutomationType
-from homeassistant.core import Event, HomeAssistant, ServiceCall
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, ServiceCall, State
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 import pytest
@@ -17,14 +18,22 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
     async_get_device_automations,
+    mock_restore_cache_with_extra_data,
 )
 
 from custom_components.smart_kitchen.api import (
     Alert,
+    ConnectionState,
     DeviceType,
+    SmartKitchenClient,
     SmartKitchenConnection,
+    SmartKitchenConnectionError,
 )
-from custom_components.smart_kitchen.const import DOMAIN, EVENT_SMART_KITCHEN
+from custom_components.smart_kitchen.const import (
+    DOMAIN,
+    EVENT_SMART_KITCHEN,
+    UNAVAILABLE_GRACE,
+)
 from custom_components.smart_kitchen.device_trigger import async_get_triggers
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 from tests.helpers import FakeClock
@@ -33,6 +42,8 @@ from tests.kitchen import Kitchen
 from .conftest import (
     StreamSpy,
     attributes_of,
+    connection_state,
+    demo_identifier,
     reconnect,
     release_reconnect,
     setup_entry,
@@ -109,7 +120,7 @@ async def test_door_alert(
     it is replayed once after the reconnect and marked late.
     """
     fridge = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, "fridge-1"), init_integration.entry_id
+        demo_identifier("fridge-1"), init_integration.entry_id
     )
     assert fridge is not None
     await setup_door_automations(hass, fridge.id)
@@ -229,7 +240,7 @@ async def test_appliance_alerts(
 ) -> None:
     """A preheated oven and a finished dishwasher raise their alerts on their own entities."""
     dishwasher = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, "dishwasher-1"), init_integration.entry_id
+        demo_identifier("dishwasher-1"), init_integration.entry_id
     )
     assert dishwasher is not None
     # The dishwasher has no compartments, so its trigger has no subtype.
@@ -306,7 +317,7 @@ async def test_device_triggers(
 
     def triggers_of(device_id: str) -> str:
         device = device_registry.async_get_device_by_identifier(
-            (DOMAIN, device_id), init_integration.entry_id
+            demo_identifier(device_id), init_integration.entry_id
         )
         assert device is not None
         return device.id
@@ -467,3 +478,105 @@ async def test_no_alert_cursor_from_an_older_server(
         assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
 
     assert f"{DOMAIN}.{mock_config_entry.entry_id}.alert_cursor" not in hass_storage
+
+
+async def test_no_phantom_alert_after_an_outage(
+    hass: HomeAssistant,
+    *,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    kitchen: Kitchen,
+    init_integration: MockConfigEntry,
+) -> None:
+    """An outage longer than the grace leaves the alert entity as it was; a new alert changes it.
+
+    The alert stream has no stale state (replay delivers what was missed), so the entity does not go
+    unavailable and come back with its old timestamp, which looked like the alert again.
+    """
+    mark = stream.mark()
+    await raise_door_alert(server, kitchen, "fridge")
+    await stream.wait_for(is_alert("door_open"), mark)
+    await hass.async_block_till_done()
+    last_alert = state_of(hass, FRIDGE_ALERT)
+    changed = async_capture_events(hass, EVENT_STATE_CHANGED)
+
+    mark = stream.mark()
+    await server.drop_connections()
+    await stream.wait_for(connection_state(ConnectionState.DISCONNECTED), mark)
+    release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
+    await hass.async_block_till_done()
+    assert state_of(hass, "sensor.fridge_freezer_fridge_temperature") == "unavailable"
+    assert state_of(hass, FRIDGE_ALERT) == last_alert
+    await reconnect(hass, server, stream)
+    await hass.async_block_till_done()
+
+    assert not [event for event in changed if event.data["entity_id"] == FRIDGE_ALERT]
+    mark = stream.mark()
+    await raise_door_alert(server, kitchen, "freezer")
+    await stream.wait_for(is_alert("door_open"), mark)
+    await hass.async_block_till_done()
+    assert [
+        event.data["new_state"].attributes["compartment"]
+        for event in changed
+        if event.data["entity_id"] == FRIDGE_ALERT
+    ] == ["freezer"]
+
+
+async def test_no_phantom_alert_after_a_restart(
+    hass: HomeAssistant,
+    *,
+    stream: StreamSpy,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """After a restart the alert entity keeps its last alert, even if the server answers late.
+
+    The restored state is the last alert Home Assistant recorded; the first connection failing and
+    the grace running out must not turn it unavailable and back, which fired automations again.
+    """
+    last_alert = State(
+        FRIDGE_ALERT,
+        "2026-11-27T07:52:00.000+00:00",
+        {"event_type": "door_open", "compartment": "fridge"},
+    )
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                last_alert,
+                {
+                    "last_event_type": "door_open",
+                    "last_event_attributes": {
+                        "message": "Fridge Freezer fridge door has been open",
+                        "compartment": "fridge",
+                        "late": False,
+                    },
+                },
+            )
+        ],
+    )
+    ws_connect = SmartKitchenClient.ws_connect
+    attempts: list[int] = []
+
+    async def fail_first(client: SmartKitchenClient, **kwargs: Any) -> Any:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise SmartKitchenConnectionError("the server is still starting")
+        return await ws_connect(client, **kwargs)
+
+    changed = async_capture_events(hass, EVENT_STATE_CHANGED)
+    mark = stream.mark()
+    with patch.object(SmartKitchenClient, "ws_connect", fail_first):
+        mock_config_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await stream.wait_for(connection_state(ConnectionState.DISCONNECTED), mark)
+        release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
+        await stream.wait_for_snapshot(mark)
+    await hass.async_block_till_done()
+
+    assert len(attempts) == 2
+    assert state_of(hass, FRIDGE_ALERT) == last_alert.state
+    assert [
+        (event.data["old_state"], event.data["new_state"].state)
+        for event in changed
+        if event.data["entity_id"] == FRIDGE_ALERT
+    ] == [(None, last_alert.state)]

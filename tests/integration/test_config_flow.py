@@ -148,13 +148,19 @@ async def test_user_flow_errors(
 @pytest.mark.parametrize(
     "url",
     [
-        "kitchen.local:8765",
         "ftp://127.0.0.1:8765",
         "http://[::1",
+        "demo:s3cret@127.0.0.1:8765",
         "http://demo:s3cret@127.0.0.1:8765",
         "http://demo@127.0.0.1:8765",
     ],
-    ids=["no_scheme", "other_scheme", "unparsable", "with_password", "with_user"],
+    ids=[
+        "other_scheme",
+        "unparsable",
+        "no_scheme_with_password",
+        "with_password",
+        "with_user",
+    ],
 )
 async def test_user_flow_invalid_url(
     hass: HomeAssistant, server: SmartKitchenServer, url: str
@@ -173,6 +179,18 @@ async def test_user_flow_invalid_url(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert "s3cret" not in str(result["data"])
+
+
+async def test_user_flow_url_without_scheme(
+    hass: HomeAssistant, server: SmartKitchenServer
+) -> None:
+    """An address typed without a scheme is taken as http, and stored so."""
+    result = await submit_user_step(
+        hass, user_input(server, url=f"127.0.0.1:{server.port}")
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_URL] == f"http://127.0.0.1:{server.port}"
 
 
 @pytest.mark.parametrize(
@@ -296,7 +314,8 @@ async def test_zeroconf_updates_address(
     """Every account of a server that moved follows it to the new address."""
     mock_config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
-        mock_config_entry, data={**mock_config_entry.data, CONF_URL: "http://old:8765"}
+        mock_config_entry,
+        data={**mock_config_entry.data, CONF_URL: "http://192.0.2.1:8765"},
     )
     alice = MockConfigEntry(
         domain=DOMAIN,
@@ -314,6 +333,47 @@ async def test_zeroconf_updates_address(
     assert_aborted(result, "already_configured")
     assert mock_config_entry.data[CONF_URL] == server.url
     assert alice.data[CONF_URL] == server.url
+
+
+@pytest.mark.usefixtures("host_names")
+async def test_zeroconf_keeps_scheme_and_host_name(
+    hass: HomeAssistant, server: SmartKitchenServer, mock_config_entry: MockConfigEntry
+) -> None:
+    """A discovery never downgrades https to http, nor replaces a host name by an address.
+
+    A host name takes the announced port only if it then still leads to the same server.
+    """
+    port = server.port
+    stored = {
+        # A name on the announced port: nothing to do, not even a request.
+        "user-a": f"https://kitchen.local:{port}",
+        # The server moved to another port, and the name on it answers as the server.
+        "user-b": "http://localhost:8765",
+        # https on the announced port does not answer (the server speaks http): kept.
+        "user-c": "https://localhost:8765",
+    }
+    entries = {}
+    for user, url in stored.items():
+        entries[user] = MockConfigEntry(
+            domain=DOMAIN,
+            unique_id=f"smart-kitchen-demo:{user}",
+            data={**mock_config_entry.data, CONF_URL: url},
+        )
+        entries[user].add_to_hass(hass)
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_ZEROCONF},
+        data=zeroconf_info(server, serverId="smart-kitchen-demo"),
+    )
+    await hass.async_block_till_done()
+
+    assert_aborted(result, "already_configured")
+    assert {user: entry.data[CONF_URL] for user, entry in entries.items()} == {
+        "user-a": f"https://kitchen.local:{port}",
+        "user-b": f"http://localhost:{port}",
+        "user-c": "https://localhost:8765",
+    }
 
 
 async def test_zeroconf_without_server_id(

@@ -5,7 +5,7 @@ from dataclasses import replace
 import logging
 from unittest.mock import patch
 
-from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, EVENT_STATE_CHANGED
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -24,7 +24,7 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenClient,
     Subscribed,
 )
-from custom_components.smart_kitchen.const import UNAVAILABLE_GRACE
+from custom_components.smart_kitchen.const import DOMAIN, UNAVAILABLE_GRACE
 from custom_components.smart_kitchen.entity import SmartKitchenEntity
 from smart_kitchen_server import DeviceConfig, SmartKitchenServer
 from smart_kitchen_server.models import DeviceType as ServerDeviceType
@@ -33,12 +33,13 @@ from tests.kitchen import Kitchen
 from .conftest import (
     StreamSpy,
     connection_state,
+    demo_identifier,
     release_reconnect,
     setup_entry,
     state_of,
 )
 
-CONNECTION = "binary_sensor.demo_kitchen_server_connection"
+CONNECTION = "binary_sensor.demo_kitchen_demo_server_connection"
 
 
 async def test_live_updates(
@@ -185,7 +186,8 @@ async def test_long_outage(
     release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
     await hass.async_block_till_done()
     assert state_of(hass, "sensor.double_oven_upper_temperature") == "unavailable"
-    assert state_of(hass, "event.double_oven_alert") == "unavailable"
+    # Alerts have no stale state: the alert entity stays as it was.
+    assert state_of(hass, "event.double_oven_alert") == "unknown"
     assert state_of(hass, CONNECTION) == "off"
 
     # More failed attempts while down do not log again.
@@ -221,10 +223,10 @@ async def test_long_outage(
     ]
     assert messages == [
         (
-            "Lost the connection to Demo Kitchen (closed by the server (code 1001)); "
-            "its appliances are unavailable until it is back"
+            "Lost the connection to Demo Kitchen (demo) (closed by the server (code "
+            "1001)); its appliances are unavailable until it is back"
         ),
-        "The connection to Demo Kitchen is back",
+        "The connection to Demo Kitchen (demo) is back",
     ]
 
 
@@ -246,7 +248,7 @@ async def test_appliance_added_and_removed(
 
     device_registry = dr.async_get(hass)
     device_entry = device_registry.async_get_device_by_identifier(
-        ("smart_kitchen", device.id), init_integration.entry_id
+        demo_identifier(device.id), init_integration.entry_id
     )
     assert device_entry is not None
     assert device_entry.name == "Cellar Fridge"
@@ -260,7 +262,7 @@ async def test_appliance_added_and_removed(
 
     assert (
         device_registry.async_get_device_by_identifier(
-            ("smart_kitchen", device.id), init_integration.entry_id
+            demo_identifier(device.id), init_integration.entry_id
         )
         is None
     )
@@ -269,7 +271,7 @@ async def test_appliance_added_and_removed(
 
     # An appliance whose device was already deleted by hand is removed all the same.
     dishwasher = device_registry.async_get_device_by_identifier(
-        ("smart_kitchen", "dishwasher-1"), init_integration.entry_id
+        demo_identifier("dishwasher-1"), init_integration.entry_id
     )
     assert dishwasher is not None
     device_registry.async_remove_device(dishwasher.id)
@@ -323,10 +325,61 @@ async def test_appliances_changed_while_disconnected(
         assert hass.states.get("sensor.fridge_freezer_fridge_temperature") is None
         assert (
             device_registry.async_get_device_by_identifier(
-                ("smart_kitchen", "fridge-1"), init_integration.entry_id
+                demo_identifier("fridge-1"), init_integration.entry_id
             )
             is None
         )
     finally:
         await init_integration.runtime_data.async_shutdown()
         await restarted.stop()
+
+
+async def test_two_accounts_on_one_server(
+    hass: HomeAssistant,
+    *,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    device_registry: dr.DeviceRegistry,
+    caplog: pytest.LogCaptureFixture,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Each account's hub device and log lines say whose they are."""
+    caplog.set_level(logging.INFO, logger="custom_components.smart_kitchen")
+    alice = MockConfigEntry(
+        domain=DOMAIN,
+        title="Demo Kitchen (alice)",
+        unique_id="smart-kitchen-demo:user-alice",
+        data={**mock_config_entry.data, CONF_USERNAME: "alice", CONF_PASSWORD: "alice"},
+    )
+    await setup_entry(hass, mock_config_entry, stream)
+    mark = stream.mark()
+    alice.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(alice.entry_id)
+    await stream.wait_for_snapshot(
+        mark, keys=(("fridge-2", "fridge"), ("fridge-2", "freezer"))
+    )
+
+    hubs = {
+        entry.entry_id: device_registry.async_get_device_by_identifier(
+            (DOMAIN, "smart-kitchen-demo"), entry.entry_id
+        )
+        for entry in (mock_config_entry, alice)
+    }
+    assert {entry_id: hub and hub.name for entry_id, hub in hubs.items()} == {
+        mock_config_entry.entry_id: "Demo Kitchen (demo)",
+        alice.entry_id: "Demo Kitchen (alice)",
+    }
+    assert state_of(hass, "binary_sensor.demo_kitchen_alice_server_connection") == "on"
+
+    await server.stop()
+    release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
+    await hass.async_block_till_done()
+    lost = sorted(
+        record.getMessage()
+        for record in caplog.records
+        if record.getMessage().startswith("Lost the connection to")
+    )
+    assert [message.partition(" (closed")[0] for message in lost] == [
+        "Lost the connection to Demo Kitchen (alice)",
+        "Lost the connection to Demo Kitchen (demo)",
+    ]

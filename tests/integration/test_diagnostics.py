@@ -14,10 +14,13 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
+from custom_components.smart_kitchen.api import ConnectionState
 from custom_components.smart_kitchen.coordinator import SmartKitchenCoordinator
-from smart_kitchen_server import ServerConfig
+from smart_kitchen_server import ServerConfig, SmartKitchenServer
 from smart_kitchen_server.auth import hash_password
 from tests.helpers import FakeClock
+
+from .conftest import StreamSpy, connection_state, release_reconnect
 
 # The server stamps every update with this time, so the diagnostics are the same every run.
 SERVER_TIME = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -59,6 +62,7 @@ def server_clock() -> FakeClock:
 async def test_diagnostics(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
+    server: SmartKitchenServer,
     snapshot: SnapshotAssertion,
     init_integration: MockConfigEntry,
 ) -> None:
@@ -68,6 +72,10 @@ async def test_diagnostics(
     )
 
     assert diagnostics["entry"]["data"]["password"] == "**REDACTED**"
+    # The account and where it lives identify the person.
+    assert diagnostics["entry"]["data"]["username"] == "**REDACTED**"
+    assert diagnostics["entry"]["title"] == "**REDACTED**"
+    assert diagnostics["entry"]["data"]["url"] == f"http://**REDACTED**:{server.port}"
     coordinator: SmartKitchenCoordinator = init_integration.runtime_data
     assert coordinator.client.token is not None
     dump = json.dumps(diagnostics)
@@ -81,3 +89,31 @@ async def test_diagnostics(
     assert diagnostics == snapshot(
         exclude=props("url", "last_message_at", "connected_since")
     )
+
+
+async def test_diagnostics_after_a_failed_reconnect(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    server: SmartKitchenServer,
+    stream: StreamSpy,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The reason of the last disconnect does not give away the server's address."""
+    mark = stream.mark()
+    await server.stop()
+    await stream.wait_for(connection_state(ConnectionState.DISCONNECTED), mark)
+    mark = stream.mark()
+    release_reconnect(hass)
+    await stream.wait_for(connection_state(ConnectionState.DISCONNECTED), mark)
+    reason = init_integration.runtime_data.connection.stats.last_disconnect_reason
+    assert reason is not None
+    assert "127.0.0.1" in reason
+
+    diagnostics = await get_diagnostics_for_config_entry(
+        hass, hass_client, init_integration
+    )
+    assert "127.0.0.1" not in json.dumps(diagnostics)
+    assert (
+        "**REDACTED**" in diagnostics["connection"]["stats"]["last_disconnect_reason"]
+    )
+    await init_integration.runtime_data.async_shutdown()

@@ -27,7 +27,14 @@ from smart_kitchen_server import SmartKitchenServer
 from tests.helpers import FakeClock
 from tests.kitchen import Kitchen
 
-from .conftest import StreamSpy, attributes_of, release_reconnect, setup_entry, state_of
+from .conftest import (
+    StreamSpy,
+    attributes_of,
+    demo_identifier,
+    release_reconnect,
+    setup_entry,
+    state_of,
+)
 from .test_translations import EN
 
 OVEN_ENERGY = "sensor.double_oven_energy"
@@ -50,12 +57,17 @@ CANCEL = "button.dishwasher_cancel_program"
 SUPER_FREEZE = "switch.fridge_freezer_super_freeze"
 
 
-def availability(hass: HomeAssistant) -> dict[str, bool]:
-    """Return whether the dishwasher's start and cancel buttons are available."""
-    return {
-        entity_id: state_of(hass, entity_id) != "unavailable"
-        for entity_id in (START, CANCEL)
-    }
+async def refusal(hass: HomeAssistant, entity_id: str) -> str | None:
+    """Press a dishwasher button that cannot act now, and return why (its translation key).
+
+    Buttons stay available while the appliance is reachable; pressing one that cannot act says why.
+    """
+    assert state_of(hass, entity_id) != "unavailable", entity_id
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "button", "press", {"entity_id": entity_id}, blocking=True
+        )
+    return err.value.translation_key
 
 
 async def status_after(
@@ -126,8 +138,10 @@ async def test_offline_appliance_goes_unavailable_alone(
 
     release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
     await hass.async_block_till_done()
-    for entity_id in (OVEN_TEMPERATURE, OVEN_ALERT, OVEN_ENERGY):
+    for entity_id in (OVEN_TEMPERATURE, OVEN_ENERGY):
         assert state_of(hass, entity_id) == "unavailable", entity_id
+    # An alert stream has no stale state: the alert entity stays as it was.
+    assert state_of(hass, OVEN_ALERT) == "unknown"
     assert state_of(hass, OVEN_CONNECTION) == "off"
     # The other appliances carry on.
     assert state_of(hass, FRIDGE_TEMPERATURE) == "4.0"
@@ -268,7 +282,7 @@ async def test_oven_cook_timer(
 ) -> None:
     """Set a cook timer, watch it count down; when it runs out the oven turns off and says so."""
     oven = device_registry.async_get_device_by_identifier(
-        (DOMAIN, "oven-1"), init_integration.entry_id
+        demo_identifier("oven-1"), init_integration.entry_id
     )
     assert oven is not None
     assert await async_setup_component(
@@ -356,7 +370,7 @@ async def start_program(hass: HomeAssistant, **data: Any) -> None:
 def device_id_of(hass: HomeAssistant, entry: MockConfigEntry, appliance: str) -> str:
     """Return the Home Assistant device id of an appliance."""
     device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, appliance), entry.entry_id
+        demo_identifier(appliance), entry.entry_id
     )
     assert device is not None
     return device.id
@@ -372,7 +386,7 @@ async def test_delayed_start(
     """Start in 90 minutes: start and finish times show the plan, then the program runs."""
     server_clock.stopped_at = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
     dishwasher = device_id_of(hass, init_integration, "dishwasher-1")
-    assert availability(hass) == {START: True, CANCEL: False}
+    assert await refusal(hass, CANCEL) == "nothing_to_cancel"
     await stream.update_after(
         start_program(
             hass, device_id=dishwasher, program="normal", start_in={"minutes": 90}
@@ -384,7 +398,9 @@ async def test_delayed_start(
     # normal runs 120 minutes.
     assert state_of(hass, FINISH_TIME) == "2026-11-27T23:30:00+00:00"
     assert state_of(hass, "sensor.dishwasher_status") == "idle"
-    assert availability(hass) == {START: False, CANCEL: True}
+    # Cancel cancels the plan; Start says that a start is planned already.
+    assert await refusal(hass, START) == "start_scheduled"
+    assert state_of(hass, CANCEL) != "unavailable"
 
     server_clock.stopped_at += timedelta(minutes=90)
     await stream.update_after(server.tick(), "dishwasher-1", None)
@@ -511,7 +527,8 @@ async def test_start_program_refused_by_the_dishwasher(
     )
     with pytest.raises(ServiceValidationError) as err:
         await start_program(hass, device_id=dishwasher, start_in={"minutes": 10})
-    assert err.value.translation_key == "command_refused"
+    # The dishwasher's own refusal, translated by its error code.
+    assert err.value.translation_key == "command_conflict"
 
 
 async def test_start_program_is_described(

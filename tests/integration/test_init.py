@@ -10,6 +10,7 @@ from homeassistant.const import CONF_PASSWORD, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
@@ -20,13 +21,16 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenAuthenticationError,
     SmartKitchenClient,
     SmartKitchenConnectionError,
+    SmartKitchenResponseError,
 )
 from custom_components.smart_kitchen.const import DOMAIN
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from tests.kitchen import Kitchen
 
 from .conftest import (
     StreamSpy,
     connection_state,
+    demo_identifier,
     release_reconnect,
     state_of,
     wait_until_set,
@@ -44,7 +48,7 @@ async def test_setup_and_unload(
 ) -> None:
     """The entry loads and connects, and unloading leaves no connection, task or timer."""
     assert init_integration.state is ConfigEntryState.LOADED
-    assert state_of(hass, "binary_sensor.demo_kitchen_server_connection") == "on"
+    assert state_of(hass, "binary_sensor.demo_kitchen_demo_server_connection") == "on"
     assert server.connection_count == 1
     connection = init_integration.runtime_data.connection
 
@@ -112,8 +116,51 @@ async def test_server_unreachable(
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    # The library's own words ("Cannot connect to host 127.0.0.1:...") are for the debug log.
+    assert mock_config_entry.reason == (
+        "Could not reach the Smart Kitchen server. Home Assistant tries again in a while"
+    )
+
+
+async def test_setup_throttled(
+    hass: HomeAssistant, kitchen: Kitchen, mock_config_entry: MockConfigEntry
+) -> None:
+    """A login the server throttles after failed ones is retried later, and says why."""
+    for _ in range(5):
+        with pytest.raises(SmartKitchenAuthenticationError):
+            await kitchen.login("demo", "wrong")
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     assert mock_config_entry.reason is not None
-    assert "Could not reach the Smart Kitchen server" in mock_config_entry.reason
+    assert mock_config_entry.reason.startswith(
+        "The Smart Kitchen server refuses logins for this username"
+    )
+
+
+async def test_setup_unexpected_answer(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """An answer the protocol does not allow is retried later, without repeating it.
+
+    The real server answers well, so the client's error is substituted.
+    """
+    mock_config_entry.add_to_hass(hass)
+    with patch.object(
+        SmartKitchenClient,
+        "get_devices",
+        side_effect=SmartKitchenResponseError("Device.type: 'toaster'"),
+    ):
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert mock_config_entry.reason is not None
+    assert mock_config_entry.reason.startswith(
+        "The Smart Kitchen server answered something this version of the "
+        "integration does not understand."
+    )
+    assert "toaster" not in mock_config_entry.reason
 
 
 async def test_credentials_refused(
@@ -151,7 +198,9 @@ async def test_url_leads_to_another_server(
 
     assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
     assert mock_config_entry.reason is not None
-    assert "someone-elses-kitchen" in mock_config_entry.reason
+    assert mock_config_entry.reason.startswith(
+        "The configured URL now leads to another Smart Kitchen server, Demo Kitchen."
+    )
 
 
 async def test_unsupported_protocol(
@@ -213,7 +262,7 @@ async def test_stale_devices_removed_at_setup(
     mock_config_entry.add_to_hass(hass)
     device_registry.async_get_or_create(
         config_entry_id=mock_config_entry.entry_id,
-        identifiers={(DOMAIN, "sold-oven")},
+        identifiers={demo_identifier("sold-oven")},
         name="Sold Oven",
     )
     mark = stream.mark()
@@ -227,7 +276,12 @@ async def test_stale_devices_removed_at_setup(
         )
         for _, identifier in device.identifiers
     }
-    assert identifiers == {"smart-kitchen-demo", "oven-1", "fridge-1", "dishwasher-1"}
+    assert identifiers == {
+        "smart-kitchen-demo",
+        "smart-kitchen-demo:oven-1",
+        "smart-kitchen-demo:fridge-1",
+        "smart-kitchen-demo:dishwasher-1",
+    }
 
 
 async def test_remove_devices(
@@ -241,19 +295,25 @@ async def test_remove_devices(
     client = await hass_ws_client(hass)
     entry_id = init_integration.entry_id
 
-    def device_id(identifier: str) -> str:
+    def device_id(appliance_id: str) -> str:
         device = device_registry.async_get_device_by_identifier(
-            (DOMAIN, identifier), entry_id
+            demo_identifier(appliance_id), entry_id
         )
         assert device is not None
         return device.id
 
+    hub = device_registry.async_get_device_by_identifier(
+        (DOMAIN, "smart-kitchen-demo"), entry_id
+    )
+    assert hub is not None
     stale = device_registry.async_get_or_create(
-        config_entry_id=entry_id, identifiers={(DOMAIN, "sold-oven")}, name="Sold Oven"
+        config_entry_id=entry_id,
+        identifiers={demo_identifier("sold-oven")},
+        name="Sold Oven",
     )
     for target, success in (
         (device_id("oven-1"), False),
-        (device_id("smart-kitchen-demo"), False),
+        (hub.id, False),
         (stale.id, True),
     ):
         await client.send_json_auto_id(
@@ -303,7 +363,7 @@ async def test_password_refused_by_the_connection(
     assert coordinator.connection.state is ConnectionState.AUTH_FAILED
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    assert state_of(hass, "binary_sensor.demo_kitchen_server_connection") == "off"
+    assert state_of(hass, "binary_sensor.demo_kitchen_demo_server_connection") == "off"
 
 
 async def test_device_list_refresh_fails(
@@ -332,4 +392,4 @@ async def test_device_list_refresh_fails(
     await hass.async_block_till_done()
     assert len(attempts) == 2
     assert state_of(hass, "sensor.dishwasher_status") == "idle"
-    assert state_of(hass, "binary_sensor.demo_kitchen_server_connection") == "on"
+    assert state_of(hass, "binary_sensor.demo_kitchen_demo_server_connection") == "on"

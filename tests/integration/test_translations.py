@@ -1,5 +1,6 @@
 """Every name, state, icon, error and exception the code refers to has its text in en.json."""
 
+from datetime import UTC, datetime
 from itertools import chain
 import json
 from pathlib import Path
@@ -10,13 +11,19 @@ from homeassistant.components.sensor import SensorDeviceClass
 import pytest
 import yaml
 
-from custom_components.smart_kitchen.api import ALERT_TYPES
+from custom_components.smart_kitchen.api import (
+    ALERT_TYPES,
+    DeviceType,
+    DishwasherState,
+    DishwasherStatus,
+)
 from custom_components.smart_kitchen.binary_sensor import (
     APPLIANCE_BINARY_SENSORS,
     BINARY_SENSORS,
 )
 from custom_components.smart_kitchen.button import BUTTONS
 from custom_components.smart_kitchen.event import EVENTS
+from custom_components.smart_kitchen.helpers import REFUSALS
 from custom_components.smart_kitchen.number import NUMBERS
 from custom_components.smart_kitchen.select import SELECTS
 from custom_components.smart_kitchen.sensor import APPLIANCE_SENSORS, SENSORS
@@ -81,6 +88,27 @@ def test_entity_names_and_states(platform: str) -> None:
             assert set(description.event_types) <= set(event_types)
 
 
+def test_main_compartment_names() -> None:
+    """Each name with a compartment prefix has a `_main` twin without it, with the same states and icons."""
+    for platform, entities in EN["entity"].items():
+        for key, entity in entities.items():
+            if "{compartment}" not in entity["name"]:
+                continue
+            twin = entities[f"{key}_main"]
+            assert "{" not in twin["name"], key
+            assert twin.get("state") == entity.get("state"), key
+            assert ICONS["entity"].get(platform, {}).get(f"{key}_main") == ICONS[
+                "entity"
+            ].get(platform, {}).get(key), key
+
+
+def test_compartment_names() -> None:
+    """Compartments with a known name are translated; `main` is never shown."""
+    assert set(EN["common"]) == {
+        f"compartment_{name}" for name in ("upper", "lower", "fridge", "freezer")
+    }
+
+
 def test_connection_sensor_name() -> None:
     """The hub's connectivity sensor has its name."""
     assert EN["entity"]["binary_sensor"]["server_connection"]["name"]
@@ -96,9 +124,31 @@ def test_icons_belong_to_translation_keys() -> None:
             )
 
 
+def test_icons_say_off_and_nothing_left() -> None:
+    """Off shows heat that is off; 0 minutes left shows a run-out timer.
+
+    The power symbol used before reads as an empty radio button at entity-icon size.
+    """
+    entities = ICONS["entity"]
+    for platform, key in (
+        ("select", "oven_mode"),
+        ("select", "oven_mode_main"),
+        ("sensor", "oven_status"),
+        ("sensor", "oven_status_main"),
+    ):
+        assert entities[platform][key]["state"]["off"] == "mdi:fire-off", key
+    assert entities["sensor"]["remaining_time"]["range"] == {
+        "0": "mdi:timer-sand-complete",
+        "1": "mdi:timer-sand",
+    }
+
+
 def test_exceptions_and_issues() -> None:
-    """Every translation_key raised or used for a repair issue is translated."""
+    """Every translation_key raised or used for a repair issue is translated, and nothing more."""
     keys = set(re.findall(r'translation_key="(\w+)"', CODE))
+    # Chosen by the kind of error: `translation_key="a" if ... else "b"`, or by the server's code.
+    keys |= set(re.findall(r'\belse "(\w+)"', CODE))
+    keys |= {*REFUSALS.values(), "command_refused"}
     entity_keys = {
         description.translation_key
         for platform in [*PLATFORMS, "event"]
@@ -109,6 +159,73 @@ def test_exceptions_and_issues() -> None:
     for key in exception_keys:
         assert key in EN["exceptions"] or key in EN["issues"], key
     assert set(EN["issues"]) <= set(EN["exceptions"])
+    # The buttons' refusals are checked in test_button_refusals.
+    unused = set(EN["exceptions"]) - exception_keys - _button_refusals()
+    assert not unused
+
+
+def _button_refusals() -> set[str]:
+    """Return every reason a dishwasher button can give for not acting."""
+    reasons = {
+        description.refusal_fn(
+            DishwasherState(
+                status=status,
+                program=None,
+                remaining_minutes=0,
+                progress=0,
+                door_open=door_open,
+                starts_at=starts_at,
+            )
+        )
+        for description in BUTTONS[DeviceType.DISHWASHER]
+        for status in DishwasherStatus
+        for door_open in (False, True)
+        # A start planned for later, or none.
+        for starts_at in (None, datetime(2026, 11, 27, 21, 30, tzinfo=UTC))
+    }
+    return {reason for reason in reasons if reason is not None}
+
+
+def test_button_refusals() -> None:
+    """Every reason a button gives for not acting, in any dishwasher state, is translated."""
+    reasons = _button_refusals()
+    assert reasons
+    for reason in reasons:
+        assert "{name}" in EN["exceptions"][reason]["message"], reason
+
+
+# What a placeholder of a message may carry: display names and numbers, never a library's or a
+# server's own text ({error}, {message}), which speaks English and the protocol.
+MESSAGE_PLACEHOLDERS = {
+    "name",
+    "protocol",
+    "supported",
+    # The start_program action's own fields and limits, as the user gave or sees them.
+    "device_id",
+    "title",
+    "program",
+    "earliest",
+    "latest",
+    "minimum",
+    "maximum",
+}
+
+
+def test_messages_speak_no_protocol() -> None:
+    """Errors and issues name things by display names, never by commands, codes or raw texts."""
+    texts = [
+        text
+        for section in ("exceptions", "issues")
+        for translations in EN[section].values()
+        for text in translations.values()
+    ] + [
+        *EN["config"]["error"].values(),
+        *EN["config"]["abort"].values(),
+    ]
+    for text in texts:
+        assert set(re.findall(r"\{(\w+)\}", text)) <= MESSAGE_PLACEHOLDERS, text
+        # snake_case is how the protocol spells commands, codes and compartment ids.
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", re.sub(r"\{\w+\}", "", text)), text
 
 
 def test_config_flow_texts() -> None:
@@ -119,6 +236,20 @@ def test_config_flow_texts() -> None:
     assert errors <= set(EN["config"]["error"])
     assert aborts <= set(EN["config"]["abort"])
     assert {"already_configured", "already_in_progress"} <= set(EN["config"]["abort"])
+
+
+def test_example_urls_are_not_links() -> None:
+    """A help text's example URL is code, not a link the frontend's markdown would make of it."""
+
+    def texts(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return [text for child in node.values() for text in texts(child)]
+        return [node]
+
+    for step in EN["config"]["step"].values():
+        for text in texts({k: v for k, v in step.items() if k != "data"}):
+            # Drop `code spans`; what is left must not hold a URL.
+            assert "://" not in re.sub(r"`[^`]*`", "", text), text
 
 
 def test_device_trigger_texts() -> None:

@@ -329,8 +329,10 @@ def server_url(url: str) -> URL:
 
     It needs http or https and a host, and no credentials: the protocol logs in with `login()`, and a
     password in the URL would be sent as Basic auth and leak into every message, log line and repr
-    that shows the URL.
+    that shows the URL. An address without a scheme (`127.0.0.1:8765`) means http, as people type it.
     """
+    if isinstance(url, str) and "://" not in url:
+        url = f"http://{url}"
     try:
         parsed = URL(url)
     except (TypeError, ValueError) as err:

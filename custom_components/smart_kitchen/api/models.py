@@ -115,6 +115,15 @@ class SetpointRange:
 
 
 OVEN_SETPOINTS: Final = SetpointRange(30, 300, 5)
+# The target a mode starts with when the compartment had none (`set_mode` on a compartment that is off).
+OVEN_DEFAULT_TARGETS: Final[Mapping[OvenMode, int]] = MappingProxyType(
+    {
+        OvenMode.BAKE: 180,
+        OvenMode.CONVECTION: 160,
+        OvenMode.GRILL: 220,
+        OvenMode.DEFROST: 40,
+    }
+)
 FRIDGE_SETPOINTS: Final = SetpointRange(1, 8, 1)
 FREEZER_SETPOINTS: Final = SetpointRange(-24, -14, 1)
 # The minutes an oven's cook timer (`set_timer`) and a dishwasher's delayed start (`delayMinutes`) take.
