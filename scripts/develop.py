@@ -280,6 +280,13 @@ def check_port_free(port: int, what: str, option: str) -> None:
 # --- the two processes -----------------------------------------------------------------------------------
 
 
+def exit_status(process: asyncio.subprocess.Process) -> str:
+    """Describe how a child ended: its exit code, or the signal that ended it."""
+    if (code := process.returncode) is not None and code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
 def _die_with_parent() -> None:
     """In the child: get SIGTERM when develop dies, even by SIGKILL, so nothing is left running."""
     with suppress(OSError, AttributeError):
@@ -328,7 +335,7 @@ async def wait_for_server(
             # The server is a separate process that announces nothing: ask again shortly.
             await asyncio.sleep(0.1)
     raise DevelopError(
-        f"the demo server exited with code {server.returncode} while starting (its log is above)"
+        f"the demo server ended while starting ({exit_status(server)}); its log is above"
     )
 
 
@@ -566,12 +573,13 @@ async def supervise(args: argparse.Namespace) -> int:
                 ready.cancel()
                 if server_exit.done():
                     raise DevelopError(
-                        f"the demo server stopped unexpectedly (exit code {server.returncode}); "
+                        f"the demo server stopped unexpectedly ({exit_status(server)}); "
                         "stopping Home Assistant. Its log is above."
                     )
                 if hass.returncode != 100:
-                    say(f"Home Assistant stopped (exit code {hass.returncode})")
-                    return hass.returncode or 0
+                    say(f"Home Assistant stopped ({exit_status(hass)})")
+                    # 0 when stopped from the UI; a signal from outside is a failure.
+                    return hass.returncode if hass.returncode >= 0 else 1
                 say(
                     "Home Assistant asked for a restart (exit code 100): starting it again"
                 )

@@ -67,6 +67,10 @@ const clickOnce = (hostTag, text) => {
     }
   }
 };
+// Icons arrive after their elements (icon sets load lazily): a picture waits for every path.
+const iconsDrawn = () =>
+  deepAll("ha-icon, ha-state-icon").every((icon) =>
+    deepAll("ha-svg-icon", icon.shadowRoot || icon).some((svg) => svg.path));
 const visible = (element) => {
   const box = element.getBoundingClientRect();
   return box.width > 0 && box.height > 0;
@@ -269,7 +273,7 @@ async def shoot(
             f"""(async () => {{
               {DEEP_QUERY}
               const deadline = Date.now() + 45000;
-              while (!({condition})) {{
+              while (!(({condition}) && iconsDrawn())) {{
                 if (Date.now() > deadline) throw new Error("the page did not finish rendering");
                 await new Promise((resolve) => requestAnimationFrame(resolve));
               }}
@@ -289,7 +293,7 @@ async def shoot(
         ) from err
     shot = await devtools.send("Page.captureScreenshot", format="png")
     await asyncio.to_thread(path.write_bytes, base64.b64decode(shot["data"]))
-    print(f"screenshots: wrote {path}")
+    print(f"screenshots: wrote {path}", flush=True)
 
 
 async def seed_login(devtools: DevTools, ha: HomeAssistantApi) -> None:
@@ -495,8 +499,8 @@ async def main() -> None:
                         f"{args.ha}/dashboard-kitchen/kitchen",
                         "dashboard",
                         args.out / "dashboard.png",
-                        width=1600,
-                        height=1400,
+                        width=1920,
+                        height=1000,
                     )
                     fridge = await device_id(ws, "Fridge Freezer")
                     await shoot(
