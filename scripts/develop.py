@@ -99,26 +99,26 @@ def parse_args() -> argparse.Namespace:
         help="run Home Assistant X from its own venv (.venv-ha-X) with its own state",
     )
     parser.add_argument(
+        "--idle",
+        action="store_true",
+        help="leave the demo kitchen idle (by default the upper oven bakes and the dishwasher runs)",
+    )
+    parser.add_argument(
         "--smoke",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="run scripts/ha_smoke.py once everything is up, then stop "
         "(default: on with --ha-version, off otherwise)",
     )
-    parser.add_argument(
-        "--config-dir",
-        type=Path,
-        help=argparse.SUPPRESS,  # chosen from --ha-version; for experiments only
-    )
     args = parser.parse_args()
     if args.smoke is None:
         args.smoke = args.ha_version is not None
-    if args.config_dir is None:
-        args.config_dir = (
-            ROOT / f".venv-ha-{args.ha_version}" / "config"
-            if args.ha_version
-            else ROOT / "config"
-        )
+    # Another Home Assistant version may migrate its storage beyond what this one reads: its own state.
+    args.config_dir = (
+        ROOT / f".venv-ha-{args.ha_version}" / "config"
+        if args.ha_version
+        else ROOT / "config"
+    )
     return args
 
 
@@ -435,11 +435,11 @@ async def bring_up(
     server_ready: asyncio.Task[None],
     *,
     first: bool,
+    idle: bool,
 ) -> None:
     """Wait for Home Assistant, set it up if this state is new, and return once it runs."""
-    await asyncio.shield(
-        server_ready
-    )  # a restart cancels this wait, not the server check
+    # Shielded: a restart cancels this wait, not the check that the server started.
+    await asyncio.shield(server_ready)
     status = await wait_for_http(ha)
     try:
         if not (config_dir / MARKER).exists():
@@ -455,15 +455,49 @@ async def bring_up(
             await login(ha)
         async with ha.websocket() as ws:
             version = (await ws.wait_until_running())["version"]
+            # The server starts idle with develop; a restarted Home Assistant finds it as it was.
+            if first and not idle:
+                await set_kitchen_in_motion(ha, ws)
     finally:
         await ha.revoke()
     if first:
-        print(banner(ha.url, server_url, version), flush=True)
+        print(banner(ha.url, server_url, version, idle=idle), flush=True)
     else:
         say(f"Home Assistant is back on {ha.url}")
 
 
-def banner(ha_url: str, server_url: str, version: str) -> str:
+async def set_kitchen_in_motion(ha: HomeAssistantApi, ws: HomeAssistantSocket) -> None:
+    """Bake in the upper oven and run the dishwasher, as a user would on the dashboard.
+
+    The demo starts idle, and an idle kitchen shows nothing live: now the oven heats by 10 °C and the
+    dishwasher counts down a minute on every tick, and its `program_finished` alert comes after its
+    180 ticks (6 minutes).
+    """
+    states = {
+        state["entity_id"]: state["state"] for state in await ws.call("get_states")
+    }
+    try:
+        if states.get("select.double_oven_upper_mode") == "off":
+            await ha.call_service(
+                "select",
+                "select_option",
+                {"entity_id": "select.double_oven_upper_mode", "option": "bake"},
+            )
+        if states.get("sensor.dishwasher_status") == "idle":
+            await ha.call_service(
+                "select",
+                "select_option",
+                {"entity_id": "select.dishwasher_program", "option": "eco"},
+            )
+            await ha.call_service(
+                "button", "press", {"entity_id": "button.dishwasher_start_program"}
+            )
+    except HomeAssistantApiError as err:
+        # Renamed entities, say: the instance is still usable, the kitchen just stays idle.
+        say(f"the demo kitchen stays idle: {err}")
+
+
+def banner(ha_url: str, server_url: str, version: str, *, idle: bool) -> str:
     """Return what the developer needs once everything runs."""
     return "\n".join(
         (
@@ -472,6 +506,9 @@ def banner(ha_url: str, server_url: str, version: str) -> str:
             f"  Home Assistant     {ha_url}   log in as {OWNER_USERNAME} / {OWNER_PASSWORD}",
             f"  Kitchen dashboard  {ha_url}/{DASHBOARD_URL_PATH}",
             f"  demo server        {server_url}   users {DEMO_USERS}",
+            "The demo kitchen is idle."
+            if idle
+            else "The upper oven bakes and the dishwasher runs (--idle leaves them off).",
             "Ctrl-C stops both.",
             "",
         )
@@ -558,6 +595,7 @@ async def supervise(args: argparse.Namespace) -> int:
                         server_url,
                         server_ready,
                         first=first,
+                        idle=args.idle,
                     )
                 )
                 pending: set[asyncio.Task[Any]] = {hass_exit, server_exit, ready}

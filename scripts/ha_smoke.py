@@ -8,8 +8,8 @@ It logs in as the development owner and checks, printing one line per check:
   HTTP settings with nothing pending, so no revert-and-restart is scheduled, and no repair issue is open;
 - the Smart Kitchen entry is loaded and its devices are in the Kitchen area;
 - the Kitchen dashboard is registered and every entity it shows exists and has a state;
-- live push: an oven heating on the server reaches Home Assistant's state machine (waited for on Home
-  Assistant's `state_changed` events, not polled); the oven is turned off again afterwards.
+- live push: an oven heating or cooling on the server reaches Home Assistant's state machine on the
+  next tick (waited for on Home Assistant's state events, not polled); the oven is put back as it was.
 With --restart it then restarts Home Assistant through the `homeassistant.restart` action, as the UI
 does, waits until it is back and checks it all again. Exits with 1 and says what failed otherwise.
 """
@@ -27,6 +27,8 @@ from ha_api import HomeAssistantApi, HomeAssistantApiError, HomeAssistantSocket
 
 DASHBOARD_URL_PATH = "dashboard-kitchen"
 UPPER_TEMPERATURE = "sensor.double_oven_upper_temperature"
+UPPER_MODE = "select.double_oven_upper_mode"
+UPPER_TARGET = "number.double_oven_upper_target_temperature"
 
 
 class SmokeError(Exception):
@@ -153,7 +155,10 @@ async def check_dashboard(ws: HomeAssistantSocket) -> None:
 
 
 async def check_push(ha: HomeAssistantApi, ws: HomeAssistantSocket) -> None:
-    """Check that an oven heating on the server reaches Home Assistant's state machine."""
+    """Check that an oven heating (or cooling) on the server reaches Home Assistant's state machine.
+
+    The oven is put back in the mode and target it had, e.g. as scripts/develop left it baking.
+    """
     changes = await ws.subscribe(
         "subscribe_trigger",
         trigger={"trigger": "state", "entity_id": UPPER_TEMPERATURE},
@@ -162,17 +167,9 @@ async def check_push(ha: HomeAssistantApi, ws: HomeAssistantSocket) -> None:
         state["entity_id"]: state["state"] for state in await ws.call("get_states")
     }
     start = float(states[UPPER_TEMPERATURE])
-    # The server refuses a target while the oven is off (409), so the mode comes first.
-    await ha.call_service(
-        "select",
-        "select_option",
-        {"entity_id": "select.double_oven_upper_mode", "option": "bake"},
-    )
-    await ha.call_service(
-        "number",
-        "set_value",
-        {"entity_id": "number.double_oven_upper_target_temperature", "value": 250},
-    )
+    mode, target = states[UPPER_MODE], states[UPPER_TARGET]
+    # A target far from the temperature: it moves on the next tick either way.
+    await set_oven(ha, "bake", 250 if start < 200 else 50)
     try:
         async with asyncio.timeout(60):
             while True:
@@ -183,22 +180,28 @@ async def check_push(ha: HomeAssistantApi, ws: HomeAssistantSocket) -> None:
                 if (
                     new is not None
                     and new["state"] not in ("unknown", "unavailable")
-                    and float(new["state"]) > start
+                    and float(new["state"]) != start
                 ):
                     break
     except TimeoutError:
         raise SmokeError(
-            f"{UPPER_TEMPERATURE} did not rise above {start} within 60 s"
+            f"{UPPER_TEMPERATURE} stayed at {start} °C for 60 s with the oven on"
         ) from None
     finally:
-        await ha.call_service(
-            "select",
-            "select_option",
-            {"entity_id": "select.double_oven_upper_mode", "option": "off"},
-        )
-    ok(
-        f"live push: {UPPER_TEMPERATURE} {start} -> {new['state']} °C while the oven heats"
+        await set_oven(ha, mode, None if mode == "off" else float(target))
+    ok(f"live push: {UPPER_TEMPERATURE} {start} -> {new['state']} °C on the next tick")
+
+
+async def set_oven(ha: HomeAssistantApi, mode: str, target: float | None) -> None:
+    """Set the upper oven's mode and target through Home Assistant, as the dashboard does."""
+    # The server refuses a target while the oven is off (409), so the mode comes first.
+    await ha.call_service(
+        "select", "select_option", {"entity_id": UPPER_MODE, "option": mode}
     )
+    if target is not None:
+        await ha.call_service(
+            "number", "set_value", {"entity_id": UPPER_TARGET, "value": target}
+        )
 
 
 async def check_all(ha: HomeAssistantApi) -> None:

@@ -338,37 +338,43 @@ async def server_request(
         return answer
 
 
-async def set_kitchen_in_motion(ha: HomeAssistantApi, ws: HomeAssistantSocket) -> None:
-    """Bake in the upper oven and run the dishwasher, through Home Assistant like a user would."""
-    await ha.call_service(
-        "select",
-        "select_option",
-        {"entity_id": "select.double_oven_upper_mode", "option": "bake"},
-    )
-    await ha.call_service(
-        "number",
-        "set_value",
-        {"entity_id": "number.double_oven_upper_target_temperature", "value": 200},
-    )
-    states = {state["entity_id"]: state for state in await ws.call("get_states")}
-    if states["sensor.dishwasher_status"]["state"] != "idle":
+async def set_kitchen_in_motion(
+    ha: HomeAssistantApi, ws: HomeAssistantSocket
+) -> dict[str, str]:
+    """Bake in the upper oven and run the dishwasher, through Home Assistant like a user would.
+
+    Returns the states before, for `put_kitchen_back`. What already runs (scripts/develop starts
+    both) is left as it is.
+    """
+    before = {
+        state["entity_id"]: state["state"] for state in await ws.call("get_states")
+    }
+    if before["select.double_oven_upper_mode"] == "off":
         await ha.call_service(
-            "button", "press", {"entity_id": "button.dishwasher_cancel_program"}
+            "select",
+            "select_option",
+            {"entity_id": "select.double_oven_upper_mode", "option": "bake"},
         )
-    await ha.call_service(
-        "select",
-        "select_option",
-        {"entity_id": "select.dishwasher_program", "option": "eco"},
-    )
-    # The button becomes available only once the cancel's result has been pushed back.
-    await wait_for_state(
-        ws,
-        "button.dishwasher_start_program",
-        lambda state: state["state"] != "unavailable",
-    )
-    await ha.call_service(
-        "button", "press", {"entity_id": "button.dishwasher_start_program"}
-    )
+        await ha.call_service(
+            "number",
+            "set_value",
+            {"entity_id": "number.double_oven_upper_target_temperature", "value": 200},
+        )
+    status = before["sensor.dishwasher_status"]
+    if status == "paused":
+        await ha.call_service(
+            "button", "press", {"entity_id": "button.dishwasher_resume_program"}
+        )
+    elif status in ("idle", "finished"):
+        await ha.call_service(
+            "select",
+            "select_option",
+            {"entity_id": "select.dishwasher_program", "option": "eco"},
+        )
+        await ha.call_service(
+            "button", "press", {"entity_id": "button.dishwasher_start_program"}
+        )
+    return before
 
 
 async def wait_for_state(
@@ -440,14 +446,15 @@ async def raise_door_alert(
     )
 
 
-async def put_kitchen_back(ha: HomeAssistantApi) -> None:
-    """Turn the oven off and cancel the dishwasher, as before the screenshots."""
-    await ha.call_service(
-        "select",
-        "select_option",
-        {"entity_id": "select.double_oven_upper_mode", "option": "off"},
-    )
-    with suppress(Exception):
+async def put_kitchen_back(ha: HomeAssistantApi, before: dict[str, str]) -> None:
+    """Turn off what `set_kitchen_in_motion` turned on."""
+    if before["select.double_oven_upper_mode"] == "off":
+        await ha.call_service(
+            "select",
+            "select_option",
+            {"entity_id": "select.double_oven_upper_mode", "option": "off"},
+        )
+    if before["sensor.dishwasher_status"] in ("idle", "finished"):
         await ha.call_service(
             "button", "press", {"entity_id": "button.dishwasher_cancel_program"}
         )
@@ -491,7 +498,7 @@ async def main() -> None:
         try:
             async with ha.websocket() as ws, chromium(http, executable) as devtools:
                 await seed_login(devtools, ha)
-                await set_kitchen_in_motion(ha, ws)
+                before = await set_kitchen_in_motion(ha, ws)
                 try:
                     await raise_door_alert(http, args.server, ws)
                     await shoot(
@@ -528,7 +535,7 @@ async def main() -> None:
                     finally:
                         await abort_user_flows(ha, ws)
                 finally:
-                    await put_kitchen_back(ha)
+                    await put_kitchen_back(ha, before)
         finally:
             await ha.revoke()
 
