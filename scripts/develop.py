@@ -57,6 +57,7 @@ CORE_CONFIG = {
 # Home Assistant needs a few seconds to stop cleanly; the server less than one.
 HASS_STOP_TIMEOUT = 60
 SERVER_STOP_TIMEOUT = 10
+SERVER_START_TIMEOUT = 30
 START_TIMEOUT = 300
 PR_SET_PDEATHSIG = 1
 
@@ -326,14 +327,19 @@ async def wait_for_server(
     http: aiohttp.ClientSession, server: asyncio.subprocess.Process, url: str
 ) -> None:
     """Return once the demo server answers; fail if it exits first."""
-    async with asyncio.timeout(30):
-        while server.returncode is None:
-            with suppress(aiohttp.ClientError):
-                async with http.get(f"{url}/api/info") as response:
-                    if response.status == 200:
-                        return
-            # The server is a separate process that announces nothing: ask again shortly.
-            await asyncio.sleep(0.1)
+    try:
+        async with asyncio.timeout(SERVER_START_TIMEOUT):
+            while server.returncode is None:
+                with suppress(aiohttp.ClientError):
+                    async with http.get(f"{url}/api/info") as response:
+                        if response.status == 200:
+                            return
+                # The server is a separate process that announces nothing: ask again shortly.
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        raise DevelopError(
+            f"the demo server did not answer on {url} within {SERVER_START_TIMEOUT} s"
+        ) from None
     raise DevelopError(
         f"the demo server ended while starting ({exit_status(server)}); its log is above"
     )
@@ -344,12 +350,17 @@ async def wait_for_server(
 
 async def wait_for_http(ha: HomeAssistantApi) -> dict[str, bool]:
     """Return the onboarding status once Home Assistant's HTTP server answers."""
-    async with asyncio.timeout(START_TIMEOUT):
-        while True:
-            if (status := await ha.onboarding()) is not None:
-                return status
-            # Home Assistant's HTTP server starts late in its bootstrap; poll it like a browser would.
-            await asyncio.sleep(0.25)
+    try:
+        async with asyncio.timeout(START_TIMEOUT):
+            while True:
+                if (status := await ha.onboarding()) is not None:
+                    return status
+                # Home Assistant's HTTP server starts late in its bootstrap; poll it like a browser.
+                await asyncio.sleep(0.25)
+    except TimeoutError:
+        raise DevelopError(
+            f"Home Assistant did not answer on {ha.url} within {START_TIMEOUT} s; its log is above"
+        ) from None
 
 
 async def onboard(ha: HomeAssistantApi, status: dict[str, bool]) -> None:
@@ -656,6 +667,9 @@ def main() -> int:
         return 0
     except DevelopError as err:
         say(f"error: {err}")
+        return 1
+    except HomeAssistantApiError as err:
+        say(f"error: setting Home Assistant up failed: {err}")
         return 1
     finally:
         loop.close()

@@ -242,8 +242,13 @@ class HomeAssistantSocket:
         )
         self._results[message_id] = future
         await self._ws.send_json({"id": message_id, "type": command, **data})
-        async with asyncio.timeout(TIMEOUT):
-            answer = await future
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                answer = await future
+        except TimeoutError:
+            raise HomeAssistantApiError(
+                f"{command}: no answer within {TIMEOUT} s"
+            ) from None
         if not answer.get("success", False):
             raise HomeAssistantApiError(f"{command}: {answer.get('error')}")
         return answer.get("result")
