@@ -13,7 +13,6 @@ import asyncio
 from contextlib import suppress
 import ctypes
 from datetime import UTC, datetime
-import errno
 import json
 import os
 from pathlib import Path
@@ -71,6 +70,13 @@ def say(message: str) -> None:
     print(f"develop: {message}", file=sys.stderr, flush=True)
 
 
+def port_number(value: str) -> int:
+    """Parse a TCP port for the command line."""
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port (1-65535)")
+    return int(value)
+
+
 def parse_args() -> argparse.Namespace:
     """Describe the command line (scripts/develop passes its arguments through)."""
     parser = argparse.ArgumentParser(
@@ -79,13 +85,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--port",
-        type=int,
+        type=port_number,
         default=8123,
         help="Home Assistant's port (default %(default)s)",
     )
     parser.add_argument(
         "--server-port",
-        type=int,
+        type=port_number,
         default=8765,
         help="the demo server's port (default %(default)s)",
     )
@@ -267,14 +273,10 @@ def check_port_free(port: int, what: str, option: str) -> None:
         try:
             probe.bind((HOST, port))
         except OSError as err:
-            reason = (
-                "is already in use"
-                if err.errno == errno.EADDRINUSE
-                else f"cannot be used ({err.strerror})"
-            )
             raise DevelopError(
-                f"port {port} on {HOST} {reason}, so {what} cannot start. See what holds it with "
-                f"`ss -ltnp 'sport = :{port}'`; stop that or choose another port with {option} N."
+                f"port {port} on {HOST} is not free ({err.strerror}), so {what} cannot start. "
+                f"See what holds it with `ss -ltnp 'sport = :{port}'`; stop that or choose "
+                f"another port with {option} N."
             ) from None
 
 
@@ -665,11 +667,9 @@ def main() -> int:
         return loop.run_until_complete(task)
     except asyncio.CancelledError:
         return 0
-    except DevelopError as err:
+    except (DevelopError, HomeAssistantApiError, aiohttp.ClientError) as err:
+        # The message says what to do; Home Assistant's and the server's logs are above it.
         say(f"error: {err}")
-        return 1
-    except HomeAssistantApiError as err:
-        say(f"error: setting Home Assistant up failed: {err}")
         return 1
     finally:
         loop.close()

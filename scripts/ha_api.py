@@ -219,7 +219,9 @@ class HomeAssistantSocket:
                 for item in data if isinstance(data, list) else [data]:
                     if item["type"] == "event" and item["id"] in self._events:
                         self._events[item["id"]].put_nowait(item["event"])
-                    elif (future := self._results.pop(item["id"], None)) is not None:
+                    elif (
+                        future := self._results.pop(item["id"], None)
+                    ) is not None and not future.done():
                         future.set_result(item)
         finally:
             error = HomeAssistantApiError("Home Assistant closed the WebSocket")
@@ -246,6 +248,7 @@ class HomeAssistantSocket:
             async with asyncio.timeout(TIMEOUT):
                 answer = await future
         except TimeoutError:
+            self._results.pop(message_id, None)
             raise HomeAssistantApiError(
                 f"{command}: no answer within {TIMEOUT} s"
             ) from None

@@ -29,6 +29,8 @@ DASHBOARD_URL_PATH = "dashboard-kitchen"
 UPPER_TEMPERATURE = "sensor.double_oven_upper_temperature"
 UPPER_MODE = "select.double_oven_upper_mode"
 UPPER_TARGET = "number.double_oven_upper_target_temperature"
+# A tick of the demo is 2 s; this only bounds a broken push.
+PUSH_TIMEOUT = 60
 
 
 class SmokeError(Exception):
@@ -171,7 +173,7 @@ async def check_push(ha: HomeAssistantApi, ws: HomeAssistantSocket) -> None:
     # A target far from the temperature: it moves on the next tick either way.
     await set_oven(ha, "bake", 250 if start < 200 else 50)
     try:
-        async with asyncio.timeout(60):
+        async with asyncio.timeout(PUSH_TIMEOUT):
             while True:
                 event = await changes.get()
                 if event.get("closed"):
@@ -185,7 +187,7 @@ async def check_push(ha: HomeAssistantApi, ws: HomeAssistantSocket) -> None:
                     break
     except TimeoutError:
         raise SmokeError(
-            f"{UPPER_TEMPERATURE} stayed at {start} °C for 60 s with the oven on"
+            f"{UPPER_TEMPERATURE} stayed at {start} °C for {PUSH_TIMEOUT} s with the oven on"
         ) from None
     finally:
         await set_oven(ha, mode, None if mode == "off" else float(target))

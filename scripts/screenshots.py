@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 import re
 import shutil
+import sys
 import tempfile
 import time
 from typing import Any
@@ -106,6 +107,8 @@ READY = {
     """,
 }
 
+# How long a page may take to show its data, in milliseconds (a cold frontend loads in seconds).
+RENDER_TIMEOUT_MS = 45000
 ALERT_ENTITY = "event.fridge_freezer_alert"
 LOGBOOK_ENTITIES = (
     ALERT_ENTITY,
@@ -272,7 +275,7 @@ async def shoot(
         await devtools.evaluate(
             f"""(async () => {{
               {DEEP_QUERY}
-              const deadline = Date.now() + 45000;
+              const deadline = Date.now() + {RENDER_TIMEOUT_MS};
               while (!(({condition}) && iconsDrawn())) {{
                 if (Date.now() > deadline) throw new Error("the page did not finish rendering");
                 await new Promise((resolve) => requestAnimationFrame(resolve));
@@ -540,8 +543,15 @@ async def main() -> None:
             await ha.revoke()
 
 
-if __name__ == "__main__":
+def run() -> int:
+    """Take the screenshots; say what failed and return 1 if one could not be taken."""
     try:
         asyncio.run(main())
     except ScreenshotError as err:
-        raise SystemExit(f"screenshots: error: {err}") from None
+        print(f"screenshots: error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())
