@@ -15,15 +15,18 @@ MAIN_COMPARTMENT = "main"
 
 async def async_load_names(hass: HomeAssistant) -> None:
     """Load the translated compartment names, so that entities and errors can name compartments."""
-    await async_get_translations(hass, hass.config.language, "common", {DOMAIN})
+    await async_get_translations(hass, hass.config.language, "selector", {DOMAIN})
 
 
 @callback
 def compartment_label(hass: HomeAssistant, compartment: str) -> str:
     """Return how a compartment is named to people ("upper" -> "Upper", "steam" -> "steam")."""
-    names = async_get_cached_translations(hass, hass.config.language, "common", DOMAIN)
+    # Kept as the options of a "compartment" selector: hassfest allows no free-form section.
+    names = async_get_cached_translations(
+        hass, hass.config.language, "selector", DOMAIN
+    )
     return names.get(
-        f"component.{DOMAIN}.common.compartment_{compartment}", compartment
+        f"component.{DOMAIN}.selector.compartment.options.{compartment}", compartment
     )
 
 

@@ -61,11 +61,11 @@ class _Dishwasher:
         await self.coordinator.client.send_command(self.device_id, "start", **args)
 
 
-def _invalid(*, translation_key: str, **placeholders: str) -> ServiceValidationError:
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
     """Return the translated error of an action the user has to fix."""
     return ServiceValidationError(
         translation_domain=DOMAIN,
-        translation_key=translation_key,
+        translation_key=key,
         translation_placeholders=placeholders or None,
     )
 
@@ -78,24 +78,22 @@ def _async_dishwasher(hass: HomeAssistant, device_id: str) -> _Dishwasher:
             device_id, include_child_devices=False
         )
     ) is None:
-        raise _invalid(translation_key="device_not_found", device_id=device_id)
+        raise _invalid("device_not_found", device_id=device_id)
     for entry_id in device_entry.config_entries:
         entry = hass.config_entries.async_get_entry(entry_id)
         if entry is None or entry.domain != DOMAIN:
             continue
         if entry.state is not ConfigEntryState.LOADED:
-            raise _invalid(translation_key="entry_not_loaded", title=entry.title)
+            raise _invalid("entry_not_loaded", title=entry.title)
         entry = cast("SmartKitchenConfigEntry", entry)
         coordinator = entry.runtime_data
         if (appliance_id := async_appliance_id(entry, device_entry)) and (
             appliance := coordinator.devices.get(appliance_id)
         ):
             if appliance.type is not DeviceType.DISHWASHER:
-                raise _invalid(translation_key="not_a_dishwasher", name=appliance.name)
+                raise _invalid("not_a_dishwasher", name=appliance.name)
             return _Dishwasher(hass, coordinator, appliance.id)
-    raise _invalid(
-        translation_key="not_a_dishwasher", name=device_entry.name or device_id
-    )
+    raise _invalid("not_a_dishwasher", name=device_entry.name or device_id)
 
 
 def _delay_minutes(start_in: timedelta) -> int:
@@ -103,7 +101,7 @@ def _delay_minutes(start_in: timedelta) -> int:
     minutes = math.ceil(start_in.total_seconds() / 60)
     if minutes not in START_DELAY_MINUTES:
         raise _invalid(
-            translation_key="start_in_out_of_range",
+            "start_in_out_of_range",
             minimum=str(START_DELAY_MINUTES.minimum),
             maximum=str(START_DELAY_MINUTES.maximum),
         )
@@ -120,7 +118,7 @@ def _finish_at(finish_at: datetime, program: DishwasherProgram) -> str:
     latest = now + MAX_SCHEDULE_AHEAD
     if not earliest <= finish_at <= latest:
         raise _invalid(
-            translation_key="finish_time_unreachable",
+            "finish_time_unreachable",
             program=program.value,
             earliest=dt_util.as_local(earliest).strftime("%Y-%m-%d %H:%M"),
             latest=dt_util.as_local(latest).strftime("%Y-%m-%d %H:%M"),
@@ -133,7 +131,7 @@ async def _async_start_program(call: ServiceCall) -> None:
     start_in: timedelta | None = call.data.get(ATTR_START_IN)
     finish_at: datetime | None = call.data.get(ATTR_FINISH_AT)
     if (start_in is None) == (finish_at is None):
-        raise _invalid(translation_key="start_time_required")
+        raise _invalid("start_time_required")
     dishwasher = _async_dishwasher(call.hass, call.data[ATTR_DEVICE_ID])
     compartment = dishwasher.coordinator.compartments[dishwasher.device_id, None]
     # Without a program, the one the Program select shows, like the Start button.

@@ -104,8 +104,11 @@ def test_main_compartment_names() -> None:
 
 def test_compartment_names() -> None:
     """Compartments with a known name are translated; `main` is never shown."""
-    assert set(EN["common"]) == {
-        f"compartment_{name}" for name in ("upper", "lower", "fridge", "freezer")
+    assert set(EN["selector"]["compartment"]["options"]) == {
+        "upper",
+        "lower",
+        "fridge",
+        "freezer",
     }
 
 
@@ -148,6 +151,8 @@ def test_exceptions_and_issues() -> None:
     keys = set(re.findall(r'translation_key="(\w+)"', CODE))
     # Chosen by the kind of error: `translation_key="a" if ... else "b"`, or by the server's code.
     keys |= set(re.findall(r'\belse "(\w+)"', CODE))
+    # The start_program action's validation errors.
+    keys |= set(re.findall(r'_invalid\(\s*"(\w+)"', CODE))
     keys |= {*REFUSALS.values(), "command_refused"}
     entity_keys = {
         description.translation_key
