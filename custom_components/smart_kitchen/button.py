@@ -54,8 +54,13 @@ BUTTONS: dict[DeviceType, tuple[SmartKitchenButtonEntityDescription, ...]] = {
             key="start",
             translation_key="start",
             refusal_fn=_refuse_start,
-            # Runs the program chosen with the program select.
-            args_fn=lambda compartment: {"program": compartment.next_program},
+            # Runs the selected program: the dishwasher's own selection, which `start` without a
+            # program runs; a server that keeps none is told the program chosen here.
+            args_fn=lambda compartment: (
+                {}
+                if compartment.state.selected_program is not None
+                else {"program": compartment.next_program}
+            ),
         ),
         SmartKitchenButtonEntityDescription(
             key="pause",

@@ -32,7 +32,8 @@ class Compartment[S: ApplianceState = ApplianceState]:
     updated_at: datetime
     # On from a door_open alert until that door closes.
     door_alarm: bool = False
-    # Dishwashers only: the program the start button runs, chosen with the program select.
+    # Dishwashers of servers that predate `selectedProgram` only: the program the start button runs,
+    # chosen with the program select and kept in Home Assistant.
     next_program: DishwasherProgram | None = None
     # Dishwashers only: when the running program ends; None unless it runs.
     finish_time: datetime | None = None
@@ -46,6 +47,13 @@ class Compartment[S: ApplianceState = ApplianceState]:
             compartment.next_program = state.program or DishwasherProgram.ECO
         compartment.follow_finish_time()
         return compartment
+
+    @property
+    def selected_program(self) -> DishwasherProgram | None:
+        """Return the program the next start runs: the appliance's own selection, if it keeps one."""
+        if isinstance(self.state, DishwasherState) and self.state.selected_program:
+            return self.state.selected_program
+        return self.next_program
 
     @property
     def program_active(self) -> bool:

@@ -43,29 +43,34 @@ class SmartKitchenSelectEntityDescription[S: ApplianceState](
 def _current_or_next_program(
     compartment: Compartment[DishwasherState],
 ) -> str | None:
-    """Return the running program, or the one the start button will run."""
+    """Return the running program, or the one the next start runs."""
     if compartment.program_active and compartment.state.program is not None:
         return compartment.state.program
-    return compartment.next_program
+    return compartment.selected_program
 
 
-async def _select_next_program(
-    entity: SmartKitchenCompartmentEntity, option: str
-) -> None:
-    """Choose the program of the next start; the running one cannot be changed."""
+async def _select_program(entity: SmartKitchenCompartmentEntity, option: str) -> None:
+    """Choose the program of the next start; the running one cannot be changed.
+
+    The dishwasher keeps the selection (its own panel, other Home Assistants and this one agree);
+    a server that predates `selectedProgram` leaves it to Home Assistant.
+    """
     if entity.data.program_active:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="program_running",
             translation_placeholders={"name": entity.display_name},
         )
-    entity.data.next_program = DishwasherProgram(option)
+    if entity.data.state.selected_program is not None:
+        await entity.send_command("select_program", program=option)
+    else:
+        entity.data.next_program = DishwasherProgram(option)
 
 
 def _restore_next_program(
     compartment: Compartment[DishwasherState], option: str
 ) -> None:
-    """Take back the program chosen before Home Assistant restarted."""
+    """Take back the program chosen before Home Assistant restarted (older servers only)."""
     compartment.next_program = DishwasherProgram(option)
 
 
@@ -87,7 +92,7 @@ SELECTS: dict[DeviceType, tuple[SmartKitchenSelectEntityDescription[Any], ...]] 
             translation_key="dishwasher_program",
             options=[program.value for program in DishwasherProgram],
             value_fn=_current_or_next_program,
-            select_fn=_select_next_program,
+            select_fn=_select_program,
             restore_fn=_restore_next_program,
         ),
     ),
@@ -103,7 +108,7 @@ class SmartKitchenSelectEntity(
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Restore a choice kept only in Home Assistant, then start listening."""
+        """Restore a choice kept in Home Assistant (for servers that keep none), then start listening."""
         if (
             (restore_fn := self.entity_description.restore_fn) is not None
             and (last_state := await self.async_get_last_state()) is not None

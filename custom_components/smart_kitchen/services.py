@@ -138,9 +138,9 @@ async def _async_start_program(call: ServiceCall) -> None:
     program = (
         DishwasherProgram(call.data[ATTR_PROGRAM])
         if ATTR_PROGRAM in call.data
-        else compartment.next_program
+        else compartment.selected_program
     )
-    # Every dishwasher has a next program from the moment it is first seen.
+    # Every dishwasher has a selected program from the moment it is first seen.
     assert program is not None
     args: dict[str, Any] = {"program": program}
     if start_in is not None:

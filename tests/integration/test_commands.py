@@ -201,11 +201,20 @@ async def test_dishwasher_program(
     kitchen: Kitchen,
     init_integration: MockConfigEntry,
 ) -> None:
-    """The program select chooses the next program, which the start button runs."""
+    """The program select is the dishwasher's own selection, which the start button runs."""
     assert state_of(hass, PROGRAM) == "eco"
 
-    # Choosing the next program needs no server: it is shown at once.
-    await select_option(hass, PROGRAM, "quick")
+    # The dishwasher keeps the selection: it comes back by push.
+    await stream.update_after(
+        select_option(hass, PROGRAM, "normal"), "dishwasher-1", None
+    )
+    assert state_of(hass, PROGRAM) == "normal"
+    # A selection made elsewhere (the appliance's panel, another Home Assistant) shows here too.
+    await stream.update_after(
+        kitchen.send_command("dishwasher-1", "select_program", program="quick"),
+        "dishwasher-1",
+        None,
+    )
     assert state_of(hass, PROGRAM) == "quick"
 
     await stream.update_after(press(hass, START), "dishwasher-1", None)
@@ -436,16 +445,19 @@ async def test_button_refusal_message(
     assert str(err.value) == "Dishwasher is not running"
 
 
-async def test_program_restored(
+async def test_program_is_the_dishwashers_after_a_restart(
     hass: HomeAssistant, stream: StreamSpy, mock_config_entry: MockConfigEntry
 ) -> None:
-    """The next program chosen before a restart is still the next program after it."""
+    """After a restart the select shows the dishwasher's selection, not what Home Assistant had.
+
+    Only a server that keeps no selection leaves the choice to Home Assistant (test_old_server).
+    """
     mock_restore_cache(hass, [State(PROGRAM, "intensive")])
     await setup_entry(hass, mock_config_entry, stream)
-    assert state_of(hass, PROGRAM) == "intensive"
+    assert state_of(hass, PROGRAM) == "eco"
 
     await stream.update_after(press(hass, START), "dishwasher-1", None)
-    assert state_of(hass, "sensor.dishwasher_remaining_time") == "150"
+    assert state_of(hass, "sensor.dishwasher_remaining_time") == "180"
 
 
 @pytest.mark.parametrize(

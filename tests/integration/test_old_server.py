@@ -13,17 +13,22 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import orjson
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache,
+)
 
 from custom_components.smart_kitchen.api import DeviceStatus
 from smart_kitchen_server import SmartKitchenServer
 
 from .conftest import StreamSpy, setup_entry, state_of
 from .test_commands import select_option
+
+PROGRAM = "select.dishwasher_program"
 
 NEW_FIELDS = frozenset(
     {
@@ -199,3 +204,30 @@ async def test_older_server_sets_up_and_works(
     )
     assert state_of(hass, "select.double_oven_upper_mode") == "bake"
     assert state_of(hass, "number.double_oven_upper_target_temperature") == "180"
+
+
+async def test_older_server_leaves_the_program_to_home_assistant(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    old_server: OldServer,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """A server without `selectedProgram`: the choice is kept here, restored, and sent with start."""
+    mock_restore_cache(hass, [State(PROGRAM, "intensive")])
+    await setup_entry(hass, mock_config_entry, stream)
+    assert state_of(hass, PROGRAM) == "intensive"
+
+    # Shown at once: nothing to wait for from the server.
+    await select_option(hass, PROGRAM, "quick")
+    assert state_of(hass, PROGRAM) == "quick"
+    await stream.update_after(
+        hass.services.async_call(
+            "button",
+            "press",
+            {"entity_id": "button.dishwasher_start_program"},
+            blocking=True,
+        ),
+        "dishwasher-1",
+        None,
+    )
+    assert state_of(hass, "sensor.dishwasher_remaining_time") == "30"
