@@ -51,7 +51,7 @@ class SmartKitchenApplianceEntity(SmartKitchenEntity):
     @property
     def status(self) -> ApplianceStatus | None:
         """Return the appliance's latest status; None from a server that predates it."""
-        return self.coordinator.statuses.get(self.appliance.id)
+        return self.coordinator.appliance_statuses.statuses.get(self.appliance.id)
 
     @property
     @override
@@ -59,10 +59,10 @@ class SmartKitchenApplianceEntity(SmartKitchenEntity):
         """Return whether the appliance is known and what the server said about it is not stale."""
         return (
             self.appliance.id in self.coordinator.devices
-            and not self.coordinator.offline
+            and not self.coordinator.availability.offline
             and (
                 not self.entity_description.follows_reachability
-                or self.coordinator.is_reachable(self.appliance.id)
+                or self.coordinator.appliance_statuses.is_reachable(self.appliance.id)
             )
         )
 

@@ -125,7 +125,7 @@ class SmartKitchenConnectivityEntity(SmartKitchenEntity, BinarySensorEntity):
     @override
     def is_on(self) -> bool:
         """Return whether the connection to the server is up."""
-        return self.coordinator.connected
+        return self.coordinator.availability.connected
 
 
 @dataclass(frozen=True, kw_only=True)

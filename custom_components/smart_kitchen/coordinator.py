@@ -9,12 +9,11 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 
-from .alert_cursor import AlertCursorStore
+from .alert_router import AlertRouter
 from .api import (
     Alert,
     AlertCursor,
     Appliance,
-    ApplianceStatus,
     ConnectionStateChanged,
     Device,
     DeviceAdded,
@@ -31,9 +30,8 @@ from .api import (
 from .appliance_status import ApplianceStatuses
 from .availability import ApplianceAvailability
 from .compartment import Compartment, CompartmentKey
-from .const import DOMAIN, LATE_ALERT_AGE, LOGGER
+from .const import DOMAIN, LOGGER
 from .device_sync import async_remove_device_entry, async_sync_devices
-from .device_trigger import async_fire_alert_event
 from .identity import account_name
 from .listeners import KeyedListeners
 
@@ -69,8 +67,11 @@ class SmartKitchenCoordinator:
         # Keyed by compartment, or by appliance id for what is about a whole appliance; the key None
         # is for listeners of the connection itself.
         self._listeners = KeyedListeners[CompartmentKey | str | None, []]()
-        self._statuses = ApplianceStatuses(
-            hass, self._async_name_of, self._async_reachability_changed
+        # Which appliances the server can reach (servers that report it), after the same grace.
+        self.appliance_statuses = ApplianceStatuses(
+            hass,
+            lambda device_id: self.devices[device_id].name,
+            self._async_wake_appliance,
         )
         now = dt_util.utcnow()
         for device in devices:
@@ -82,41 +83,27 @@ class SmartKitchenCoordinator:
             alert_cursor=alert_cursor,
         )
         self.hub_device_id = async_sync_devices(hass, entry, server_info, devices)
-        self._availability = ApplianceAvailability(
+        # Whether the connection is up, and whether the appliances' data can still be trusted.
+        self.availability = ApplianceAvailability(
             hass, self.compartments, self.account, self._listeners.async_call_all
         )
-        self._alert_listeners = KeyedListeners[str, [Alert, bool]]()
+        # Where alert entities listen for the alerts of their appliance.
+        self.alerts = AlertRouter(hass, entry, lambda: self.connection.alert_cursor)
         self._appliance_listeners = KeyedListeners[None, [list[Appliance]]]()
-        self._cursor_store = AlertCursorStore(hass, entry)
 
     @property
     def devices(self) -> Mapping[str, Appliance]:
         """Return the user's appliances (the connection keeps the list up to date)."""
         return self.connection.appliances
 
-    @property
-    def statuses(self) -> Mapping[str, ApplianceStatus]:
-        """Return the latest status of each appliance (none from a server that predates it)."""
-        return self._statuses.statuses
-
-    @property
-    def connected(self) -> bool:
-        """Return whether the connection to the server is up."""
-        return self._availability.connected
-
-    @property
-    def offline(self) -> bool:
-        """Return whether the connection has been down for longer than the grace."""
-        return self._availability.offline
-
     @callback
     def async_start(self) -> None:
         """Start the connection in the background; it reconnects on its own until closed."""
         self.config_entry.async_on_unload(
-            self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_on_stop)
+            self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self.async_shutdown)
         )
         # Until the server says "connected", the grace runs as for any other disconnect.
-        self._availability.async_start_grace()
+        self.availability.async_start_grace()
         self.config_entry.async_create_background_task(
             self.hass,
             self._async_run(),
@@ -134,17 +121,13 @@ class SmartKitchenCoordinator:
             )
             self.config_entry.async_start_reauth(self.hass)
 
-    async def _async_on_stop(self, _event: Event) -> None:
-        """Close the connection when Home Assistant stops."""
-        await self.async_shutdown()
-
-    async def async_shutdown(self) -> None:
-        """Close the connection and stop every timer; nothing keeps running afterwards."""
+    async def async_shutdown(self, _event: Event | None = None) -> None:
+        """Close the connection and stop every timer (at unload, or as Home Assistant stops)."""
         await self.connection.close()
         # After close(): its last state change would otherwise start the grace timer again.
-        self._availability.async_stop_grace()
-        self._statuses.async_stop()
-        await self._cursor_store.async_save(self.connection.alert_cursor)
+        self.availability.async_stop_grace()
+        self.appliance_statuses.async_stop()
+        await self.alerts.async_save()
 
     @callback
     def async_add_listener(
@@ -152,13 +135,6 @@ class SmartKitchenCoordinator:
     ) -> CALLBACK_TYPE:
         """Listen for updates of a compartment, of an appliance (its id), or of the connection (None)."""
         return self._listeners.async_add(context, update_callback)
-
-    @callback
-    def async_add_alert_listener(
-        self, device_id: str, listener: Callable[[Alert, bool], None]
-    ) -> CALLBACK_TYPE:
-        """Listen for the alerts of one appliance; the listener gets the alert and whether it is late."""
-        return self._alert_listeners.async_add(device_id, listener)
 
     @callback
     def async_add_appliance_listener(
@@ -173,12 +149,9 @@ class SmartKitchenCoordinator:
 
         Stale also while its appliance has been offline for longer than the grace.
         """
-        return self._availability.is_fresh(key) and self._statuses.is_reachable(key[0])
-
-    @callback
-    def is_reachable(self, device_id: str) -> bool:
-        """Return whether an appliance has not been offline for longer than the grace."""
-        return self._statuses.is_reachable(device_id)
+        return self.availability.is_fresh(key) and self.appliance_statuses.is_reachable(
+            key[0]
+        )
 
     @callback
     def _async_on_event(self, event: StreamEvent) -> None:
@@ -187,35 +160,27 @@ class SmartKitchenCoordinator:
             case DeviceUpdate():
                 key = (event.device_id, event.compartment)
                 self.compartments[key].apply_update(event)
-                self._availability.async_clear_stale(key)
+                self.availability.async_clear_stale(key)
                 self._listeners.async_call(key)
             case DeviceStatus():
-                self._statuses.async_set(event.device_id, event.status)
+                self.appliance_statuses.async_set(event.device_id, event.status)
                 self._listeners.async_call(event.device_id)
             case Alert():
-                self._async_handle_alert(event)
+                key = (event.device_id, event.compartment)
+                if (compartment := self.compartments.get(key)) and (
+                    compartment.apply_alert(event)
+                ):
+                    self._listeners.async_call(key)
+                self.alerts.async_route(event)
             case Subscribed():
                 # The server's newest alert id: the place to resume from if nothing else happens.
-                self._cursor_store.async_delay_save(self.connection.alert_cursor)
-            case ConnectionStateChanged() if self._availability.async_follow(event):
+                self.alerts.async_note_position()
+            case ConnectionStateChanged() if self.availability.async_follow(event):
                 self._listeners.async_call(None)
             case DeviceAdded():
                 self._async_add_device(event.device)
             case DeviceRemoved():
                 self._async_remove_device(event.device_id)
-
-    @callback
-    def _async_handle_alert(self, alert: Alert) -> None:
-        """Raise a door alarm, and hand the alert to its appliance's entities and to automations."""
-        late = dt_util.utcnow() - alert.ts > LATE_ALERT_AGE
-        key = (alert.device_id, alert.compartment)
-        if (compartment := self.compartments.get(key)) and compartment.apply_alert(
-            alert
-        ):
-            self._listeners.async_call(key)
-        self._alert_listeners.async_call(alert.device_id, alert, late)
-        async_fire_alert_event(self.hass, self.config_entry, alert, late)
-        self._cursor_store.async_delay_save(self.connection.alert_cursor)
 
     @callback
     def _async_store_compartments(self, device: Device, updated_at: datetime) -> None:
@@ -224,21 +189,18 @@ class SmartKitchenCoordinator:
             self.compartments[(device.id, name)] = Compartment.first_seen(
                 state, updated_at
             )
-        self._statuses.async_set(device.id, device.status)
+        self.appliance_statuses.async_set(device.id, device.status)
 
     @callback
-    def _async_name_of(self, device_id: str) -> str:
-        """Return how the log names an appliance (only known appliances have a grace running)."""
-        return self.devices[device_id].name
-
-    @callback
-    def _async_reachability_changed(self, device_id: str) -> None:
-        """Wake every entity of an appliance that went unreachable or came back."""
-        for key in [key for key in self.compartments if key[0] == device_id]:
+    def _async_wake_appliance(self, device_id: str) -> None:
+        """Wake every entity of an appliance (it went unreachable or came back)."""
+        for key in self._keys_of(device_id):
             self._listeners.async_call(key)
         self._listeners.async_call(device_id)
-        # The alert entities listen to the connection; this is rare enough to wake them all.
-        self._listeners.async_call(None)
+
+    def _keys_of(self, device_id: str) -> list[CompartmentKey]:
+        """Return the keys of an appliance's compartments."""
+        return [key for key in self.compartments if key[0] == device_id]
 
     @callback
     def _async_add_device(self, device: Device) -> None:
@@ -249,8 +211,8 @@ class SmartKitchenCoordinator:
     @callback
     def _async_remove_device(self, device_id: str) -> None:
         """Forget a removed appliance and remove it, with its entities, from the device registry."""
-        for key in [key for key in self.compartments if key[0] == device_id]:
+        for key in self._keys_of(device_id):
             del self.compartments[key]
-            self._availability.async_clear_stale(key)
-        self._statuses.async_remove(device_id)
+            self.availability.async_clear_stale(key)
+        self.appliance_statuses.async_remove(device_id)
         async_remove_device_entry(self.hass, self.config_entry, device_id)

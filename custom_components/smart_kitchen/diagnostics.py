@@ -39,8 +39,8 @@ async def async_get_config_entry_diagnostics(
         "server": asdict(coordinator.server_info),
         "connection": {
             "state": connection.state,
-            "connected": coordinator.connected,
-            "offline": coordinator.offline,
+            "connected": coordinator.availability.connected,
+            "offline": coordinator.availability.offline,
             "stats": async_redact_data(stats, TO_REDACT),
         },
         "devices": [
@@ -52,9 +52,10 @@ async def async_get_config_entry_diagnostics(
                 "firmware": device.firmware,
                 # None from a server that predates the appliance status.
                 "status": None
-                if (status := coordinator.statuses.get(device.id)) is None
+                if (status := coordinator.appliance_statuses.statuses.get(device.id))
+                is None
                 else asdict(status),
-                "reachable": coordinator.is_reachable(device.id),
+                "reachable": coordinator.appliance_statuses.is_reachable(device.id),
                 "compartments": {
                     # The dishwasher's only state has no compartment name.
                     str(name or "device"): {

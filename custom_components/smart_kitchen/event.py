@@ -68,7 +68,7 @@ class SmartKitchenAlertEntity(SmartKitchenEntity, EventEntity):
         """Listen for the alerts of this appliance."""
         await super().async_added_to_hass()
         self.async_on_remove(
-            self.coordinator.async_add_alert_listener(
+            self.coordinator.alerts.async_add_listener(
                 self.device_id, self._async_handle_alert
             )
         )

@@ -21,7 +21,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smart_kitchen.api import Alert, DeviceStatus, DeviceUpdate
+from custom_components.smart_kitchen.api import Alert, DeviceStatus, DeviceUpdate, Event
 from custom_components.smart_kitchen.const import DOMAIN, UNAVAILABLE_GRACE
 from smart_kitchen_server import SmartKitchenServer
 from tests.helpers import FakeClock
@@ -71,21 +71,31 @@ async def refusal(hass: HomeAssistant, entity_id: str) -> str | None:
 
 
 async def status_after(
-    stream: StreamSpy, action: object, device_id: str, online: bool | None = None
+    stream: StreamSpy,
+    action: object,
+    device_id: str,
+    online: bool | None = None,
+    *,
+    count: int = 1,
 ) -> DeviceStatus:
-    """Run an action and return the next status of an appliance (with that online state)."""
+    """Run an action and return the `count`th status of an appliance after it (with that online state).
+
+    The server sends at most one status per tick and appliance: `count` ticks, `count` statuses.
+    """
     mark = stream.mark()
     await action  # type: ignore[misc]
-    event = await stream.wait_for(
-        lambda event: (
-            isinstance(event, DeviceStatus)
+
+    def statuses(events: list[Event]) -> list[DeviceStatus]:
+        return [
+            event
+            for event in events
+            if isinstance(event, DeviceStatus)
             and event.device_id == device_id
             and (online is None or event.status.online is online)
-        ),
-        mark,
-    )
-    assert isinstance(event, DeviceStatus)
-    return event
+        ]
+
+    await stream.wait_since(lambda events: len(statuses(events)) >= count, mark)
+    return statuses(stream.events[mark:])[count - 1]
 
 
 async def test_energy_and_water_of_a_program(
@@ -113,7 +123,8 @@ async def test_energy_and_water_of_a_program(
     assert state_of(hass, PROGRAM_WATER) == "0.0"
 
     # The quick program uses 20 Wh and 0.3 L per tick.
-    await status_after(stream, server.tick(2), "dishwasher-1")
+    await status_after(stream, server.tick(2), "dishwasher-1", count=2)
+    await hass.async_block_till_done()
     assert state_of(hass, PROGRAM_ENERGY) == "40.0"
     assert state_of(hass, PROGRAM_WATER) == "0.6"
     assert state_of(hass, DISHWASHER_ENERGY) == "95.24"
@@ -204,10 +215,10 @@ async def test_appliance_offline_at_start_and_removed_while_offline(
     await hass.async_block_till_done()
     assert hass.states.get(FRIDGE_TEMPERATURE) is None
     coordinator = mock_config_entry.runtime_data
-    assert "fridge-1" not in coordinator.statuses
+    assert "fridge-1" not in coordinator.appliance_statuses.statuses
     release_reconnect(hass, UNAVAILABLE_GRACE.total_seconds())
     await hass.async_block_till_done()
-    assert coordinator.is_reachable("fridge-1")
+    assert coordinator.appliance_statuses.is_reachable("fridge-1")
 
 
 async def test_unload_stops_the_grace_of_an_offline_appliance(

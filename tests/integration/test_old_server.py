@@ -195,8 +195,8 @@ async def test_older_server_sets_up_and_works(
     # The older server has no super modes to switch.
     assert state_of(hass, "switch.fridge_freezer_super_cool") == "unavailable"
     coordinator = mock_config_entry.runtime_data
-    assert coordinator.statuses == {}
-    assert coordinator.is_reachable("oven-1")
+    assert coordinator.appliance_statuses.statuses == {}
+    assert coordinator.appliance_statuses.is_reachable("oven-1")
 
     # Commands and their pushed results go through as before.
     await stream.update_after(
