@@ -183,9 +183,6 @@ homeassistant:
   time_zone: UTC
   currency: EUR
   country: NL
-http:
-  server_host: 127.0.0.1
-  server_port: {http_port}
 logger:
   default: warning
 bench_probe:
@@ -218,7 +215,37 @@ class HassProcess:
             if not link.exists():
                 link.symlink_to(target, target_is_directory=True)
         (config_dir / "configuration.yaml").write_text(
-            CONFIGURATION.format(http_port=free_port(), probe_port=self.port),
+            CONFIGURATION.format(probe_port=self.port), encoding="utf-8"
+        )
+        # Home Assistant 2026.10 keeps the HTTP config in storage: YAML would only be a "pending" trial
+        # that reverts (and restarts Home Assistant) after five minutes without a confirmation in
+        # the frontend. The frontend needs a free port, 8123 may be taken, so store a stable one.
+        storage = config_dir / ".storage"
+        storage.mkdir(exist_ok=True)
+        (storage / "http").write_text(
+            json.dumps(
+                {
+                    "version": 2,
+                    "minor_version": 2,
+                    "key": "http",
+                    "data": {
+                        "stable": {
+                            "server_host": ["127.0.0.1"],
+                            "server_port": free_port(),
+                            "cors_allowed_origins": [],
+                            "login_attempts_threshold": -1,
+                            "ip_ban_enabled": False,
+                            "ssl_profile": "modern",
+                            "use_x_frame_options": True,
+                            "created_at": "2026-01-01T00:00:00+00:00",
+                            "error": None,
+                            "error_message": None,
+                        },
+                        "pending": None,
+                        "yaml_migration_done": True,
+                    },
+                }
+            ),
             encoding="utf-8",
         )
 
