@@ -131,7 +131,7 @@ def background(results: dict[str, Any]) -> list[str]:
 def backlog(window: dict[str, Any]) -> str:
     """Say whether Home Assistant kept up during a window, and if not, how far behind it was."""
     ha = window["ha"]
-    queue = f"server queue up to {ha['max_server_queue']}"
+    queue = f"p99 {get(ha, 'server_wait_ms', 'p99')} ms waiting in the server"
     if window["drain_seconds"] is None or window["ha_reconnected"]:
         return f"fell behind and lost frames ({queue})"
     first, last = ha["p50_first_third_ms"], ha["p50_last_third_ms"]
@@ -161,7 +161,10 @@ def latency_rows(label: str, window: dict[str, Any]) -> list[str]:
                 lat.get("max"),
                 f"{data['probes_seen']}/{data['probes_written']}",
                 data["cpu_ms_per_update"],
-                data["max_server_queue"],
+                get(data, "server_wait_ms", "p99"),
+                f"{data['frames_received']}/{data['frames_sent']}"
+                if who == "floor"
+                else None,
             )
         )
     return rows
@@ -196,8 +199,9 @@ def markdown(results: dict[str, Any]) -> str:
         (
             "Latency (ms): the server writes a probe frame → the state is in Home Assistant's state "
             "machine, or the floor client has read it. CPU (ms per update): the client's process time over "
-            "the window / frames the server wrote to it. Server queue: the most frames waiting in the "
-            "server for that client."
+            "the window / frames the server wrote to it. Server wait: how long the probe frames waited in "
+            "the server for that client (publish → write, p99 ms), which grows when a client reads "
+            "slower than the server writes. Frames: read by the floor / written to it in the window."
         ),
         "",
         row(
@@ -210,9 +214,10 @@ def markdown(results: dict[str, Any]) -> str:
             "max",
             "probes seen/sent",
             "CPU ms/update",
-            "server queue",
+            "server wait p99",
+            "frames read/written",
         ),
-        row(*["---"] * 10),
+        row(*["---"] * 11),
     ]
     for size, data in sizes.items():
         for name in ("idle", "baseline", "stress"):

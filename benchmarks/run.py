@@ -464,10 +464,15 @@ class Bench:
             drained_at = None
         dump = await hass.call("dump", stop=True)
         ha_events.extend(dump["events"])
-        await asyncio.sleep(
-            0.25
-        )  # the server's next counter line covers the window's end
+        # The server's next counter line (every 0.1 s) covers the window's end.
+        await asyncio.sleep(0.25)
         probe.read()
+        published = [c for c in probe.published if c[0] >= start]
+
+        def server_wait(port: int) -> dict[str, Any] | None:
+            """Publish → write of the probe frames to one client: how long they waited in the server."""
+            waits = analysis.match(published, written(port))
+            return summarize(waits.latencies(a["t"], b["t"]))
 
         ha = analysis.match(
             written(ha_port), analysis.door_sightings(ha_events, step.doors)
@@ -485,7 +490,7 @@ class Bench:
         )
         ha_latency = ha.latencies(a["t"], b["t"])
         third = max(1, len(ha_latency) // 3)
-        changes = [c for c in probe.published if start <= c[0] <= halted]
+        changes = [c for c in published if c[0] <= halted]
         poll_bytes = [p["bytes"] for p in polls]
         return {
             "seconds": round(span, 2),
@@ -497,6 +502,8 @@ class Bench:
                 "probes_written": len(ha.pairs) + ha.unseen,
                 "probes_seen": len(ha.pairs),
                 "wrong": ha.wrong,
+                "server_wait_ms": server_wait(ha_port),
+                # Mostly the size of a tick's burst: every update of a tick is queued at once.
                 "max_server_queue": probe.max_queue(ha_port, a["t"], b["t"]),
                 "p50_first_third_ms": (summarize(ha_latency[:third]) or {}).get("p50"),
                 "p50_last_third_ms": (summarize(ha_latency[-third:]) or {}).get("p50"),
@@ -514,6 +521,7 @@ class Bench:
                 "probes_written": len(floor.pairs) + floor.unseen,
                 "probes_seen": len(floor.pairs),
                 "wrong": floor.wrong,
+                "server_wait_ms": server_wait(step.floor_port),
                 "max_server_queue": probe.max_queue(step.floor_port, a["t"], b["t"]),
             },
             "server": {
