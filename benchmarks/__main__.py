@@ -1,4 +1,4 @@
-"""Command line: `python -m benchmarks [--quick] [--out DIR] [--keep]` (what `scripts/bench` runs)."""
+"""Command line: `python -m benchmarks [--quick] [--out DIR] [--keep] [--render]` (`scripts/bench`)."""
 
 import argparse
 import asyncio
@@ -35,7 +35,16 @@ def main() -> int:
         action="store_true",
         help="keep the work directory (logs, probe files)",
     )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="only write latest.md again from the latest.json in --out (no measuring)",
+    )
     args = parser.parse_args()
+    if args.render:
+        results = json.loads((args.out / "latest.json").read_text(encoding="utf-8"))
+        (args.out / "latest.md").write_text(markdown(results), encoding="utf-8")
+        return 0
     workdir = Path(tempfile.mkdtemp(prefix="smart-kitchen-bench-"))
     started = time.monotonic()
 

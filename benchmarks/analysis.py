@@ -161,29 +161,27 @@ def recovery(
 def poll_staleness(
     changes: Sequence[tuple[float, str, bool]], polls: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
-    """Return how stale each probe change was when a poll first showed it, and how many were never seen.
+    """Return how long after each probe change a poll showed it (or a newer state), and what it missed.
 
-    A change is shown by the first poll sent after it (earlier polls may have been answered before the
-    change); it was never seen if the appliance changed again before that poll.
+    A change is known once the first poll sent after it is answered (earlier polls may have been
+    answered before the change). That poll shows a newer state if the appliance changed again in
+    between: then the change itself was never seen.
     """
-    by_device: dict[str, list[tuple[float, bool]]] = defaultdict(list)
-    for t, device, door in changes:
-        by_device[device].append((t, door))
+    by_device: dict[str, list[float]] = defaultdict(list)
+    for t, device, _door in changes:
+        by_device[device].append(t)
     staleness = []
-    missed = total = 0
-    for device_changes in by_device.values():
-        for index, (t, _door) in enumerate(device_changes):
+    missed = 0
+    for times in by_device.values():
+        for index, t in enumerate(times):
             poll = next((p for p in polls if p["sent"] >= t), None)
             if poll is None:
                 continue
-            total += 1
-            following = (
-                device_changes[index + 1][0]
-                if index + 1 < len(device_changes)
-                else None
-            )
-            if following is not None and following <= poll["sent"]:
-                missed += 1
-                continue
             staleness.append(poll["received"] - t)
-    return {"staleness": summarize(staleness), "changes": total, "never_seen": missed}
+            if index + 1 < len(times) and times[index + 1] <= poll["sent"]:
+                missed += 1
+    return {
+        "staleness": summarize(staleness),
+        "changes": len(staleness),
+        "never_seen": missed,
+    }

@@ -132,8 +132,13 @@ def backlog(window: dict[str, Any]) -> str:
     """Say whether Home Assistant kept up during a window, and if not, how far behind it was."""
     ha = window["ha"]
     queue = f"p99 {get(ha, 'server_wait_ms', 'p99')} ms waiting in the server"
-    if window["drain_seconds"] is None or window["ha_reconnected"]:
-        return f"fell behind and lost frames ({queue})"
+    if window["ha_reconnected"]:
+        return (
+            "fell more than 10,000 frames behind: the server dropped it and it reconnected, "
+            f"{ha['probes_written'] - ha['probes_seen']} probes lost ({queue})"
+        )
+    if window["drain_seconds"] is None:
+        return f"still behind when the bench stopped waiting for it ({queue})"
     first, last = ha["p50_first_third_ms"], ha["p50_last_third_ms"]
     p50 = (ha["latency_ms"] or {}).get("p50", 0)
     if p50 > 100 or last > 2 * first + 5 or window["drain_seconds"] > 1:

@@ -303,7 +303,7 @@ def test_recovery_needs_availability_markers_and_connection() -> None:
 
 
 def test_poll_staleness_and_changes_never_seen() -> None:
-    """A change is shown by the first poll sent after it, unless the appliance changed again first."""
+    """A change is known at the first poll sent after it; it was never seen if it changed again first."""
     changes = [(1.0, "a", True), (1.5, "a", False), (2.5, "a", True), (9.0, "a", False)]
     polls = [
         {"sent": 0.0, "received": 0.1},
@@ -313,7 +313,7 @@ def test_poll_staleness_and_changes_never_seen() -> None:
     result = analysis.poll_staleness(changes, polls)
     assert result["changes"] == 3
     assert result["never_seen"] == 1
-    assert result["staleness"] == summarize([0.7, 1.6])
+    assert result["staleness"] == summarize([1.2, 0.7, 1.6])
 
 
 def test_probe_log_reads_what_the_server_wrote(tmp_path: Path) -> None:
