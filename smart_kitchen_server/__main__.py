@@ -11,6 +11,7 @@ from pathlib import Path
 import signal
 import sys
 
+from . import probe
 from .advertise import advertise
 from .auth import hash_password
 from .config import ServerConfig
@@ -68,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="announce _smartkitchen._tcp.local. with zeroconf (multicast)",
     )
+    parser.add_argument(
+        "--probe",
+        metavar="FILE",
+        help="benchmarks only: append write stamps of probe frames to FILE (off by default)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="{hash-password}")
     commands.add_parser(
         "hash-password",
@@ -99,11 +105,13 @@ async def serve(
     port: int,
     advertise_service: bool = False,
     stop: asyncio.Event | None = None,
+    probe_file: str | None = None,
 ) -> None:
     """Run a server until SIGINT/SIGTERM (or until `stop` is set)."""
     stop = stop or asyncio.Event()
     # Built first: a state file that cannot be read raises ConfigError before any handler is set.
     server = SmartKitchenServer(config)
+    recorder = None if probe_file is None else probe.enable(probe_file)
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for signum in signals:
@@ -111,6 +119,10 @@ async def serve(
     try:
         bound = await server.start(host, port)
         async with AsyncExitStack() as stack:
+            if recorder is not None:
+                recorder.listening()
+                flusher = asyncio.create_task(recorder.run())
+                stack.callback(flusher.cancel)
             if advertise_service:
                 await stack.enter_async_context(
                     advertise(
@@ -125,6 +137,7 @@ async def serve(
         for signum in signals:
             loop.remove_signal_handler(signum)
         await server.stop()
+        probe.disable()
 
 
 def hash_password_command() -> int:
@@ -159,7 +172,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         asyncio.run(
             serve(
-                config, host=args.host, port=args.port, advertise_service=args.advertise
+                config,
+                host=args.host,
+                port=args.port,
+                advertise_service=args.advertise,
+                probe_file=args.probe,
             )
         )
     except ConfigError as err:

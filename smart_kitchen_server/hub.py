@@ -9,7 +9,7 @@ import logging
 
 from aiohttp import WSMsgType, web
 
-from . import messages
+from . import messages, probe
 from .auth import Session
 from .const import ALERT_BUFFER_SIZE, MAX_PENDING_MESSAGES
 from .simulation import (
@@ -140,6 +140,8 @@ class Connection:
             while True:
                 item = await self._queue.get()
                 if isinstance(item, bytes):
+                    if (recorder := probe.recorder) is not None:
+                        recorder.writing(self, item, self._queue.qsize())
                     await self.ws.send_frame(item, WSMsgType.TEXT)
                 elif isinstance(item, _Control):
                     await self.ws.send_frame(item.data, item.opcode)
@@ -228,6 +230,8 @@ class Hub:
         for device_id in wanted - connection.subscriptions:
             self._subscribers.setdefault(device_id, set()).add(connection)
         connection.subscriptions = wanted
+        if (recorder := probe.recorder) is not None:
+            recorder.subscribed(connection, len(wanted))
         self._notify()
 
     def subscriber_count(self, device_id: str) -> int:
@@ -260,6 +264,10 @@ class Hub:
                 payload = messages.encode(
                     messages.device_update(event.device, event.compartment, now)
                 )
+                if (recorder := probe.recorder) is not None:
+                    recorder.published(
+                        event.device.id, event.compartment.state.door_open, payload
+                    )
                 for connection in subscribers:
                     connection.send(payload)
         elif isinstance(event, StatusChanged):

@@ -1,0 +1,246 @@
+"""Benchmark probe for Home Assistant: stamps every `state_changed` and drives Smart Kitchen entries.
+
+Loaded only into the throwaway configuration of `scripts/bench`, never into a real one. It records
+`time.monotonic()` (CLOCK_MONOTONIC, shared by every process on the machine) at the moment a state is
+written to the state machine, and the moment a Smart Kitchen entry starts its setup, and answers the
+benchmark's commands on `POST http://127.0.0.1:<port>/<command>` (its own small server, so it needs no
+`http` integration; no authentication: the configuration is thrown away after the run).
+
+    bench_probe:
+      port: 18124
+"""
+
+from collections.abc import Awaitable, Callable
+import os
+import time
+from typing import Any
+
+from aiohttp import web
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    SOURCE_USER,
+    ConfigEntry,
+    ConfigEntryChange,
+)
+from homeassistant.const import (
+    ATTR_RESTORED,
+    EVENT_HOMEASSISTANT_STOP,
+    EVENT_STATE_CHANGED,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.json import json_bytes
+from homeassistant.helpers.typing import ConfigType
+
+DOMAIN = "bench_probe"
+TARGET = "smart_kitchen"
+
+type Command = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class Recorder:
+    """The stamps: state writes while recording, and every setup of a Smart Kitchen entry."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Start idle: nothing is recorded before `record`."""
+        self.hass = hass
+        self.recording = False
+        self.only: set[str] | None = None
+        self.events: list[tuple[float, str, str | None]] = []
+        self.count = 0
+        self.setups: list[tuple[float, str, str]] = []
+
+    @callback
+    def on_state_changed(self, event: Event[EventStateChangedData]) -> None:
+        """Stamp a state write; runs inline in the write, so the stamp is the write's moment."""
+        if not self.recording:
+            return
+        now = time.monotonic()
+        self.count += 1
+        entity_id = event.data["entity_id"]
+        if self.only is None or entity_id in self.only:
+            new_state = event.data["new_state"]
+            self.events.append(
+                (now, entity_id, None if new_state is None else new_state.state)
+            )
+
+    @callback
+    def on_entry_changed(self, change: ConfigEntryChange, entry: ConfigEntry) -> None:
+        """Stamp the states a Smart Kitchen entry goes through (setup start in particular)."""
+        if entry.domain == TARGET and change is ConfigEntryChange.UPDATED:
+            self.setups.append((time.monotonic(), entry.entry_id, entry.state.value))
+
+
+def _entities(hass: HomeAssistant, entry_id: str) -> list[dict[str, Any]]:
+    """Describe the enabled entities of an entry: appliance id, platform, device class, state."""
+    entities = er.async_get(hass)
+    devices = dr.async_get(hass)
+    described = []
+    for entity in er.async_entries_for_config_entry(entities, entry_id):
+        if entity.disabled_by is not None:
+            continue
+        device = devices.async_get(entity.device_id) if entity.device_id else None
+        # Appliance devices are `<server id>:<appliance id>` (appliance ids have no colon); the
+        # hub's is the server id alone.
+        appliance = next(
+            (
+                identifier.rpartition(":")[2]
+                for domain, identifier in (device.identifiers if device else ())
+                if domain == TARGET
+            ),
+            None,
+        )
+        state = hass.states.get(entity.entity_id)
+        described.append(
+            {
+                "entity_id": entity.entity_id,
+                "device": appliance,
+                "domain": entity.domain,
+                "device_class": entity.device_class or entity.original_device_class,
+                "state": None if state is None else state.state,
+            }
+        )
+    return described
+
+
+class RemoteControl:
+    """The benchmark's remote control."""
+
+    def __init__(self, hass: HomeAssistant, recorder: Recorder) -> None:
+        """Bind the commands."""
+        self.hass = hass
+        self.recorder = recorder
+        self.commands: dict[str, Command] = {
+            "status": self._status,
+            "add": self._add,
+            "reload": self._reload,
+            "remove": self._remove,
+            "record": self._record,
+            "dump": self._dump,
+            "entities": self._entities,
+            "summary": self._summary,
+        }
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Run one command with the JSON body as its arguments."""
+        command = request.match_info["command"]
+        if (handler := self.commands.get(command)) is None:
+            return web.json_response(
+                {"error": f"unknown command {command}"}, status=404
+            )
+        body = await request.json() if request.can_read_body else {}
+        return web.Response(
+            body=json_bytes(await handler(body)), content_type="application/json"
+        )
+
+    async def _status(self, _args: dict[str, Any]) -> dict[str, Any]:
+        """Report the process and the Smart Kitchen entries."""
+        return {
+            "pid": os.getpid(),
+            "entries": [
+                {"entry_id": entry.entry_id, "state": entry.state.value}
+                for entry in self.hass.config_entries.async_entries(TARGET)
+            ],
+        }
+
+    async def _add(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Add an entry through the config flow's user step, as a user would; return once set up."""
+        result = await self.hass.config_entries.flow.async_init(
+            TARGET, context={"source": SOURCE_USER}, data=args
+        )
+        entry = result.get("result")
+        return {
+            "type": str(result["type"]),
+            "errors": result.get("errors"),
+            "entry_id": entry.entry_id if isinstance(entry, ConfigEntry) else None,
+        }
+
+    async def _reload(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Unload an entry, then set it up again (the setup start is stamped)."""
+        entry_id = args["entry_id"]
+        await self.hass.config_entries.async_unload(entry_id)
+        ok = await self.hass.config_entries.async_setup(entry_id)
+        return {"ok": ok}
+
+    async def _remove(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Remove an entry with its devices and entities."""
+        await self.hass.config_entries.async_remove(args["entry_id"])
+        return {"ok": True}
+
+    async def _record(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Start (or restart) recording state writes, of all entities or only the given ones."""
+        recorder = self.recorder
+        recorder.events = []
+        recorder.count = 0
+        only = args.get("entities")
+        recorder.only = None if only is None else set(only)
+        recorder.recording = True
+        states = {}
+        if entry_id := args.get("entry_id"):
+            states = {
+                entity["entity_id"]: entity["state"]
+                for entity in _entities(self.hass, entry_id)
+            }
+        return {"t": time.monotonic(), "states": states}
+
+    async def _dump(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Return what was recorded; `stop` ends the recording."""
+        recorder = self.recorder
+        if args.get("stop"):
+            recorder.recording = False
+        events, recorder.events = recorder.events, []
+        count, recorder.count = recorder.count, 0
+        return {"events": events, "count": count, "setups": recorder.setups}
+
+    async def _entities(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Describe the entities of an entry."""
+        return {"entities": _entities(self.hass, args["entry_id"])}
+
+    async def _summary(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Tell which entities of an entry have no state yet or are unavailable; show the watched ones.
+
+        A state restored by Home Assistant (written while the entry was unloaded) counts as no state.
+        """
+        described = _entities(self.hass, args["entry_id"])
+        absent = unavailable = 0
+        unavailable_ids = []
+        for entity in described:
+            state = self.hass.states.get(entity["entity_id"])
+            if state is None or state.attributes.get(ATTR_RESTORED):
+                absent += 1
+            elif state.state == STATE_UNAVAILABLE:
+                unavailable += 1
+                unavailable_ids.append(entity["entity_id"])
+        return {
+            "total": len(described),
+            "absent": absent,
+            "unavailable": unavailable_ids,
+            "watch": {
+                entity_id: (
+                    state.state if (state := self.hass.states.get(entity_id)) else None
+                )
+                for entity_id in args.get("watch", [])
+            },
+        }
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Start stamping and register the remote control."""
+    recorder = Recorder(hass)
+    hass.bus.async_listen(EVENT_STATE_CHANGED, recorder.on_state_changed)
+    async_dispatcher_connect(
+        hass, SIGNAL_CONFIG_ENTRY_CHANGED, recorder.on_entry_changed
+    )
+    app = web.Application()
+    app.router.add_post("/{command}", RemoteControl(hass, recorder).handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", config[DOMAIN]["port"]).start()
+
+    async def stop(_event: Event) -> None:
+        await runner.cleanup()
+
+    hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop)
+    return True
