@@ -380,6 +380,17 @@ async def test_develop_sets_a_fresh_home_assistant_up(
     # The Kitchen dashboard shows only entities the integration made for the demo account.
     dashboard = load_yaml(ROOT / "examples" / "dashboard.yaml")
     shown = set(ha_smoke._entities(dashboard))
+    assert {
+        "sensor.double_oven_energy",
+        "sensor.fridge_freezer_energy",
+        "sensor.dishwasher_energy",
+        "sensor.dishwasher_water",
+        "switch.fridge_freezer_super_cool",
+        "switch.fridge_freezer_super_freeze",
+        "number.double_oven_upper_cook_timer",
+        "sensor.double_oven_upper_cook_timer_remaining",
+        "sensor.dishwasher_start_time",
+    } <= shown
     assert {entity for entity in shown if hass.states.get(entity) is None} == set()
 
 
