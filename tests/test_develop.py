@@ -26,6 +26,7 @@ from homeassistant.components.http.config import (
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.setup import async_setup_component
+from homeassistant.util.yaml import load_yaml
 import pytest
 
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
@@ -376,6 +377,21 @@ async def test_develop_sets_a_fresh_home_assistant_up(
             "sensor.dishwasher_status": "running",
         },
     )
+    # The Kitchen dashboard shows only entities the integration made for the demo account.
+    dashboard = load_yaml(ROOT / "examples" / "dashboard.yaml")
+    shown = set(ha_smoke._entities(dashboard))
+    assert {
+        "sensor.double_oven_energy",
+        "sensor.fridge_freezer_energy",
+        "sensor.dishwasher_energy",
+        "sensor.dishwasher_water",
+        "switch.fridge_freezer_super_cool",
+        "switch.fridge_freezer_super_freeze",
+        "number.double_oven_upper_cook_timer",
+        "sensor.double_oven_upper_cook_timer_remaining",
+        "sensor.dishwasher_start_time",
+    } <= shown
+    assert {entity for entity in shown if hass.states.get(entity) is None} == set()
 
 
 async def test_a_kitchen_that_cannot_start_stays_idle(
