@@ -46,6 +46,8 @@ from .conftest import (
     free_port,
 )
 
+pytestmark = pytest.mark.faults
+
 type FakeServer = Callable[..., Awaitable[str]]
 
 REPO = Path(__file__).parents[2]

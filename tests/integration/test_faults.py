@@ -51,6 +51,8 @@ from .conftest import (
     state_of,
 )
 
+pytestmark = pytest.mark.faults
+
 TEMPERATURE = "sensor.fridge_freezer_fridge_temperature"
 SERVER_CONNECTION = "binary_sensor.demo_kitchen_demo_server_connection"
 # Small, so that a dead link is noticed within milliseconds of real time.

@@ -35,6 +35,8 @@ from tests.helpers import EventRecorder, FakeClock
 
 from .conftest import StreamSpy, reconnect
 
+pytestmark = pytest.mark.faults
+
 # Spelled nowhere else: finding it anywhere is a leak.
 SECRET = "tr0ub4dor-and-3-more-words"
 TITLE = "Kitchen of Ada Lovelace"
