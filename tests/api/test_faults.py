@@ -116,6 +116,11 @@ class ServerProcess:
         if not serving.done():
             serving.set_exception(RuntimeError("the server process ended at start"))
 
+    @property
+    def running(self) -> bool:
+        """Return whether a process was started and not killed yet."""
+        return self._process is not None
+
     async def kill(self) -> None:
         """SIGKILL: no shutdown, no goodbye frames, its alert buffer is gone."""
         assert self._process is not None
@@ -144,7 +149,7 @@ async def server_process(tmp_path: Path) -> AsyncIterator[ServerProcess]:
     config_file.write_bytes(orjson.dumps(config))
     process = ServerProcess(config_file, free_port())
     yield process
-    if process._process is not None:
+    if process.running:
         await process.kill()
 
 
