@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, override
 
+from homeassistant.core import callback
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import BaseCoordinatorEntity
 
@@ -20,6 +21,8 @@ class SmartKitchenEntityDescription(EntityDescription):
     """What every appliance entity description has: whether a compartment gets the entity."""
 
     exists_fn: Callable[[Appliance, str | None], bool] = lambda _appliance, _name: True
+    # What the entity shows of its compartment (None for buttons, which show no value).
+    value_fn: Callable[[Compartment[Any]], object] = lambda _compartment: None
 
 
 class SmartKitchenEntity(BaseCoordinatorEntity[SmartKitchenCoordinator]):
@@ -33,19 +36,19 @@ class SmartKitchenEntity(BaseCoordinatorEntity[SmartKitchenCoordinator]):
 
 
 class SmartKitchenCompartmentEntity(SmartKitchenEntity):
-    """An entity of one compartment of an appliance (or of a whole dishwasher).
-
-    It is woken only by updates of its own compartment.
-    """
+    """An entity of one compartment of an appliance (or of a whole dishwasher), woken by its updates."""
 
     coordinator_context: CompartmentKey
+    entity_description: SmartKitchenEntityDescription
+    # Availability and value as last written: all else (unit, options, name, icon) is fixed.
+    _shown: tuple[bool, object] | None = None
 
     def __init__(
         self,
         coordinator: SmartKitchenCoordinator,
         appliance: Appliance,
         compartment: str | None,
-        description: EntityDescription,
+        description: SmartKitchenEntityDescription,
     ) -> None:
         """Describe the entity and attach it to its appliance."""
         super().__init__(coordinator, (appliance.id, compartment))
@@ -66,6 +69,32 @@ class SmartKitchenCompartmentEntity(SmartKitchenEntity):
             self._attr_translation_placeholders = {
                 "compartment": compartment_label(coordinator.hass, compartment)
             }
+
+    @callback
+    def _what_it_shows(self) -> tuple[bool, object]:
+        """Return availability and value, which is all of the state that can change."""
+        if not self.available:
+            return False, None
+        return True, self.entity_description.value_fn(self.data)
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Start listening; the platform writes the first state right after this."""
+        await super().async_added_to_hass()
+        self._shown = self._what_it_shows()
+
+    @callback
+    def async_write_shown(self) -> None:
+        """Write the state, remembering what it shows."""
+        self._shown = self._what_it_shows()
+        self.async_write_ha_state()
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when it changed (building an equal state costs; see benchmarks/)."""
+        if self._what_it_shows() != self._shown:
+            self.async_write_shown()
 
     @property
     def display_name(self) -> str:

@@ -128,7 +128,7 @@ class SmartKitchenSelectEntity(
     async def async_select_option(self, option: str) -> None:
         """Select an option; an appliance's answer arrives by push, a local choice shows at once."""
         await self.entity_description.select_fn(self, option)
-        self.async_write_ha_state()
+        self.async_write_shown()
 
 
 async def async_setup_entry(

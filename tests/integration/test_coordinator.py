@@ -5,8 +5,13 @@ from dataclasses import replace
 import logging
 from unittest.mock import patch
 
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, EVENT_STATE_CHANGED
-from homeassistant.core import HomeAssistant
+from homeassistant.const import (
+    CONF_PASSWORD,
+    CONF_USERNAME,
+    EVENT_STATE_CHANGED,
+    EVENT_STATE_REPORTED,
+)
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
@@ -25,7 +30,10 @@ from custom_components.smart_kitchen.api import (
     Subscribed,
 )
 from custom_components.smart_kitchen.const import DOMAIN, UNAVAILABLE_GRACE
-from custom_components.smart_kitchen.entity import SmartKitchenEntity
+from custom_components.smart_kitchen.entity import (
+    SmartKitchenCompartmentEntity,
+    SmartKitchenEntity,
+)
 from smart_kitchen_server import DeviceConfig, SmartKitchenServer
 from smart_kitchen_server.models import DeviceType as ServerDeviceType
 from tests.kitchen import Kitchen
@@ -72,25 +80,44 @@ async def test_updates_wake_and_write_only_their_compartment(
     kitchen: Kitchen,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    """An update wakes the entities of one compartment; only changed values change state.
+    """An update wakes the entities of one compartment; only those whose value changed write.
 
-    Home Assistant's state machine drops a write that changes nothing, so the entities write
-    whenever they are woken.
+    Home Assistant's state machine would drop an equal write too (as `state_reported`), but only
+    after the entity built its whole state: the entities skip it themselves.
     """
     woken: Counter[str] = Counter()
-    handle_update = SmartKitchenEntity._handle_coordinator_update
+    reported: list[str] = []
+    handle_compartment = SmartKitchenCompartmentEntity._handle_coordinator_update
+    handle_appliance = SmartKitchenEntity._handle_coordinator_update
 
-    def count_wake(entity: SmartKitchenEntity) -> None:
+    def count_compartment(entity: SmartKitchenCompartmentEntity) -> None:
         woken[entity.entity_id] += 1
-        handle_update(entity)
+        handle_compartment(entity)
+
+    def count_appliance(entity: SmartKitchenEntity) -> None:
+        woken[entity.entity_id] += 1
+        handle_appliance(entity)
 
     changed = async_capture_events(hass, EVENT_STATE_CHANGED)
+    hass.bus.async_listen(
+        EVENT_STATE_REPORTED,
+        lambda event: reported.append(event.data["entity_id"]),
+        event_filter=callback(lambda _data: True),
+    )
     # Patched before setup: entities register their bound update method as the listener.
-    with patch.object(SmartKitchenEntity, "_handle_coordinator_update", count_wake):
+    with (
+        patch.object(
+            SmartKitchenCompartmentEntity,
+            "_handle_coordinator_update",
+            count_compartment,
+        ),
+        patch.object(SmartKitchenEntity, "_handle_coordinator_update", count_appliance),
+    ):
         await setup_entry(hass, mock_config_entry, stream)
         await hass.async_block_till_done()
         woken.clear()
         changed.clear()
+        reported.clear()
 
         await stream.update_after(
             kitchen.set_door("fridge-1", True, compartment="fridge"),
@@ -110,6 +137,8 @@ async def test_updates_wake_and_write_only_their_compartment(
         assert [event.data["entity_id"] for event in changed] == [
             "binary_sensor.fridge_freezer_fridge_door"
         ]
+        # Nothing that stayed the same was written again.
+        assert reported == []
 
         # A tick warms the open fridge and adds to its energy; nothing else in the kitchen changes.
         woken.clear()
