@@ -19,10 +19,11 @@ UNAVAILABLE_GRACE: Final = timedelta(seconds=5)
 LATE_ALERT_AGE: Final = timedelta(minutes=5)
 
 # Where each entry keeps its alert cursor (the last alert handled in one server boot), so that alerts
-# raised while Home Assistant restarts are replayed when it is back. Saves are batched by this delay; an
-# unload or stop saves at once.
+# raised while Home Assistant restarts are replayed when it is back. It is written right after the loop
+# turn that handled an alert (alerts handled together make one write): Home Assistant killed right after
+# an alert must not bring it back after the restart. Alerts are rare, so the writes are few.
 ALERT_CURSOR_STORAGE_VERSION: Final = 1
-ALERT_CURSOR_SAVE_DELAY: Final = 2.0
+ALERT_CURSOR_SAVE_DELAY: Final = 0.0
 
 # Fired on the bus for every alert; device triggers listen for it.
 EVENT_SMART_KITCHEN: Final = "smart_kitchen_event"
