@@ -141,9 +141,7 @@ async def measure_spread(
 ) -> dict[str, Any]:
     """Restart a server under `clients` library connections `cycles` times; return the spread.
 
-    Each client is its own user with an oven, a fridge and a dishwasher (a building's kitchens):
-    clients of one user would meet the login throttle, which counts a login as failed until its
-    password is verified, so that only five of them get in per minute after a restart.
+    Each client is its own user with an oven, a fridge and a dishwasher (a building's kitchens).
     """
     config = workdir / "server-spread.json"
     accounts = [
