@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
@@ -29,7 +30,8 @@ from custom_components.smart_kitchen.api import (
     Subscribed,
 )
 from custom_components.smart_kitchen.const import DOMAIN
-from smart_kitchen_server import SmartKitchenServer
+from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from smart_kitchen_server.auth import hash_password
 from tests.helpers import WAIT, EventRecorder
 from tests.kitchen import Kitchen
 
@@ -272,6 +274,20 @@ async def init_integration(
 def demo_identifier(device_id: str) -> tuple[str, str]:
     """Return the device registry identifier of an appliance of the demo server."""
     return (DOMAIN, f"smart-kitchen-demo:{device_id}")
+
+
+def demo_with_password(password: str) -> ServerConfig:
+    """Return the demo configuration with another password for the demo user."""
+    config = ServerConfig.demo(tick=None)
+    return replace(
+        config,
+        users=tuple(
+            replace(user, password_hash=hash_password(password))
+            if user.username == "demo"
+            else user
+            for user in config.users
+        ),
+    )
 
 
 def state_of(hass: HomeAssistant, entity_id: str) -> str:

@@ -1,6 +1,5 @@
 """Diagnostics of an entry: settings without secrets, the connection and the appliances."""
 
-from dataclasses import replace
 from datetime import UTC, datetime
 import json
 
@@ -17,10 +16,9 @@ from syrupy.filters import props
 from custom_components.smart_kitchen.api import ConnectionState
 from custom_components.smart_kitchen.coordinator import SmartKitchenCoordinator
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
-from smart_kitchen_server.auth import hash_password
 from tests.helpers import FakeClock
 
-from .conftest import StreamSpy, connection_state, release_reconnect
+from .conftest import StreamSpy, connection_state, demo_with_password, release_reconnect
 
 # The server stamps every update with this time, so the diagnostics are the same every run.
 SERVER_TIME = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -39,16 +37,7 @@ def password() -> str:
 @pytest.fixture
 def server_config() -> ServerConfig:
     """Give the demo user that password."""
-    config = ServerConfig.demo(tick=None)
-    return replace(
-        config,
-        users=tuple(
-            replace(user, password_hash=hash_password(SECRET))
-            if user.username == "demo"
-            else user
-            for user in config.users
-        ),
-    )
+    return demo_with_password(SECRET)
 
 
 @pytest.fixture

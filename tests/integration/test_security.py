@@ -2,7 +2,6 @@
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import replace
 import json
 import logging
 from typing import Any
@@ -30,10 +29,9 @@ from custom_components.smart_kitchen.api import (
 )
 from custom_components.smart_kitchen.const import DOMAIN
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
-from smart_kitchen_server.auth import hash_password
 from tests.helpers import EventRecorder, FakeClock
 
-from .conftest import StreamSpy, reconnect
+from .conftest import StreamSpy, demo_with_password, reconnect
 
 pytestmark = pytest.mark.faults
 
@@ -53,16 +51,7 @@ def password() -> str:
 @pytest.fixture
 def server_config() -> ServerConfig:
     """Give the demo user that password."""
-    config = ServerConfig.demo(tick=None)
-    return replace(
-        config,
-        users=tuple(
-            replace(user, password_hash=hash_password(SECRET))
-            if user.username == "demo"
-            else user
-            for user in config.users
-        ),
-    )
+    return demo_with_password(SECRET)
 
 
 @pytest.fixture
