@@ -11,6 +11,8 @@ benchmark's commands on `POST http://127.0.0.1:<port>/<command>` (its own small 
 """
 
 from collections.abc import Awaitable, Callable
+import gc
+import logging
 import os
 import time
 from typing import Any
@@ -226,8 +228,34 @@ class RemoteControl:
         }
 
 
+def _watch_gc() -> None:
+    """Log every garbage collection that holds Home Assistant's loop for 20 ms or more.
+
+    A run with 1,000 appliances showed gen-2 collections of ~1.3 s (mostly Home Assistant's own
+    Event/State/Context cycles left by state writes): they are the push latency's p99.
+    """
+    log = logging.getLogger(__name__)
+    started: list[float] = [0.0]
+
+    def callback_(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.monotonic()
+            return
+        if (took := time.monotonic() - started[0]) >= 0.02:
+            log.warning(
+                "GC pause %.0f ms at %.3f (generation %d, %d collected)",
+                took * 1000,
+                time.monotonic(),
+                info["generation"],
+                info["collected"],
+            )
+
+    gc.callbacks.append(callback_)
+
+
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Start stamping and register the remote control."""
+    _watch_gc()
     recorder = Recorder(hass)
     hass.bus.async_listen(EVENT_STATE_CHANGED, recorder.on_state_changed)
     async_dispatcher_connect(

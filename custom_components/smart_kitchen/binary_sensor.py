@@ -127,6 +127,11 @@ class SmartKitchenConnectivityEntity(SmartKitchenEntity, BinarySensorEntity):
         """Return whether the connection to the server is up."""
         return self.coordinator.availability.connected
 
+    @override
+    def _value(self) -> object:
+        """Return what the sensor shows: whether the connection is up."""
+        return self.is_on
+
 
 @dataclass(frozen=True, kw_only=True)
 class SmartKitchenApplianceBinarySensorEntityDescription(
@@ -161,3 +166,8 @@ class SmartKitchenApplianceConnectivityEntity(
     def is_on(self) -> bool | None:
         """Return whether the appliance is online."""
         return None if (status := self.status) is None else status.online
+
+    @override
+    def _value(self) -> object:
+        """Return what the sensor shows: whether the appliance is online."""
+        return self.is_on

@@ -4,9 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, override
 
-from homeassistant.core import callback
 from homeassistant.helpers.entity import EntityDescription
-from homeassistant.helpers.update_coordinator import BaseCoordinatorEntity
 
 from .api import Appliance
 from .compartment import Compartment, CompartmentKey
@@ -14,6 +12,7 @@ from .coordinator import SmartKitchenCoordinator
 from .device_sync import device_info
 from .identity import entity_unique_id
 from .names import MAIN_COMPARTMENT, compartment_label, display_name_of
+from .state_writes import WritesOnChange
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,7 +24,7 @@ class SmartKitchenEntityDescription(EntityDescription):
     value_fn: Callable[[Compartment[Any]], object] = lambda _compartment: None
 
 
-class SmartKitchenEntity(BaseCoordinatorEntity[SmartKitchenCoordinator]):
+class SmartKitchenEntity(WritesOnChange):
     """The base of every Smart Kitchen entity: woken by the coordinator, never polled."""
 
     _attr_has_entity_name = True
@@ -40,8 +39,6 @@ class SmartKitchenCompartmentEntity(SmartKitchenEntity):
 
     coordinator_context: CompartmentKey
     entity_description: SmartKitchenEntityDescription
-    # Availability and value as last written: all else (unit, options, name, icon) is fixed.
-    _shown: tuple[bool, object] | None = None
 
     def __init__(
         self,
@@ -70,31 +67,10 @@ class SmartKitchenCompartmentEntity(SmartKitchenEntity):
                 "compartment": compartment_label(coordinator.hass, compartment)
             }
 
-    @callback
-    def _what_it_shows(self) -> tuple[bool, object]:
-        """Return availability and value, which is all of the state that can change."""
-        if not self.available:
-            return False, None
-        return True, self.entity_description.value_fn(self.data)
-
     @override
-    async def async_added_to_hass(self) -> None:
-        """Start listening; the platform writes the first state right after this."""
-        await super().async_added_to_hass()
-        self._shown = self._what_it_shows()
-
-    @callback
-    def async_write_shown(self) -> None:
-        """Write the state, remembering what it shows."""
-        self._shown = self._what_it_shows()
-        self.async_write_ha_state()
-
-    @callback
-    @override
-    def _handle_coordinator_update(self) -> None:
-        """Write the state only when it changed (building an equal state costs; see benchmarks/)."""
-        if self._what_it_shows() != self._shown:
-            self.async_write_shown()
+    def _value(self) -> object:
+        """Return what the entity shows of its compartment."""
+        return self.entity_description.value_fn(self.data)
 
     @property
     def display_name(self) -> str:

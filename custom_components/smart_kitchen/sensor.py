@@ -224,6 +224,11 @@ class SmartKitchenApplianceSensorEntity(SmartKitchenApplianceEntity, SensorEntit
             return None
         return self.entity_description.value_fn(status)
 
+    @override
+    def _value(self) -> object:
+        """Return what the sensor shows of the appliance's status."""
+        return self.native_value
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
