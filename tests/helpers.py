@@ -80,3 +80,23 @@ class EventRecorder:
     async def wait_for_state(self, state: ConnectionState, count: int = 1) -> None:
         """Wait until the connection reported `state` at least `count` times."""
         await self.wait_until(lambda: self.states().count(state) >= count)
+
+
+def decided_waits(recorder: EventRecorder) -> list[float]:
+    """Collect the reconnect waits a connection decides, through a hook on its recorder.
+
+    Read when each decision is delivered: `retry_at` is then now + the chosen wait, so the backoff's
+    decisions are counted without waiting for them.
+    """
+    waits: list[float] = []
+
+    def hook(event: Event) -> None:
+        if (
+            isinstance(event, ConnectionStateChanged)
+            and event.state is ConnectionState.DISCONNECTED
+            and event.retry_at is not None
+        ):
+            waits.append((event.retry_at - datetime.now(UTC)).total_seconds())
+
+    recorder.hook = hook
+    return waits

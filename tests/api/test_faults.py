@@ -8,7 +8,6 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 import logging
 from pathlib import Path
 import random
@@ -34,7 +33,7 @@ from custom_components.smart_kitchen.api import (
 from custom_components.smart_kitchen.api.backoff import BACKOFF_STEPS
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 from smart_kitchen_server.auth import hash_password
-from tests.helpers import WAIT
+from tests.helpers import WAIT, decided_waits
 from tests.kitchen import Kitchen
 
 from .conftest import (
@@ -191,23 +190,6 @@ class AlertLedger:
         return set(range(1, newest + 1))
 
 
-def decide_waits(recorder: Recorder) -> list[float]:
-    """Install a hook that turns each DISCONNECTED event into the wait it announces; return the list."""
-    waits: list[float] = []
-
-    def hook(event: Event) -> None:
-        if (
-            isinstance(event, ConnectionStateChanged)
-            and event.state is ConnectionState.DISCONNECTED
-            and event.retry_at is not None
-        ):
-            # Read at the moment of the decision: retry_at is now + the chosen wait.
-            waits.append((event.retry_at - datetime.now(UTC)).total_seconds())
-
-    recorder.hook = hook
-    return waits
-
-
 @dataclass
 class Watch:
     """One boot as an independent observer sees it: its id and the alert ids it delivered."""
@@ -264,23 +246,6 @@ async def raise_door_alert(person: Kitchen, watch: Watch) -> None:
     await person.set_door("fridge-1", True, compartment="fridge")
     await watch.wait_for(count)
     await person.set_door("fridge-1", False, compartment="fridge")
-
-
-def decided_waits(recorder: Recorder) -> list[float]:
-    """Return the waits the connection announces, collected by a hook on the recorder."""
-    waits: list[float] = []
-
-    def hook(event: Event) -> None:
-        if (
-            isinstance(event, ConnectionStateChanged)
-            and event.state is ConnectionState.DISCONNECTED
-            and event.retry_at is not None
-        ):
-            # Read when the decision is delivered: retry_at is then now + the chosen wait.
-            waits.append((event.retry_at - datetime.now(UTC)).total_seconds())
-
-    recorder.hook = hook
-    return waits
 
 
 @dataclass

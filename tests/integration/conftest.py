@@ -103,14 +103,20 @@ def password() -> str:
 
 
 @pytest.fixture
-def mock_config_entry(server: SmartKitchenServer, password: str) -> MockConfigEntry:
+def entry_url(server: SmartKitchenServer) -> str:
+    """Return the URL the entry reaches the server by (a relay or proxy overrides it)."""
+    return server.url
+
+
+@pytest.fixture
+def mock_config_entry(entry_url: str, password: str) -> MockConfigEntry:
     """Return the entry of the demo user on the test server."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Demo Kitchen (demo)",
         unique_id="smart-kitchen-demo:user-demo",
         data={
-            CONF_URL: server.url,
+            CONF_URL: entry_url,
             CONF_USERNAME: "demo",
             CONF_PASSWORD: password,
             CONF_VERIFY_SSL: True,

@@ -14,7 +14,6 @@ from unittest.mock import patch
 
 import aiohttp
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME, CONF_VERIFY_SSL
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
@@ -72,19 +71,9 @@ async def proxy(server: SmartKitchenServer) -> AsyncGenerator[TcpProxy]:
 
 
 @pytest.fixture
-def mock_config_entry(proxy: TcpProxy, password: str) -> MockConfigEntry:
-    """Return the demo user's entry, reaching the server through the relay."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Demo Kitchen (demo)",
-        unique_id="smart-kitchen-demo:user-demo",
-        data={
-            CONF_URL: proxy.url,
-            CONF_USERNAME: "demo",
-            CONF_PASSWORD: password,
-            CONF_VERIFY_SSL: True,
-        },
-    )
+def entry_url(proxy: TcpProxy) -> str:
+    """Reach the server through the relay."""
+    return proxy.url
 
 
 @pytest.fixture(autouse=True)

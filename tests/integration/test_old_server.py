@@ -153,19 +153,9 @@ async def old_server(
 
 
 @pytest.fixture
-def mock_config_entry(old_server: OldServer, password: str) -> MockConfigEntry:
-    """Return the demo user's entry, pointed at the older server."""
-    return MockConfigEntry(
-        domain="smart_kitchen",
-        title="Demo Kitchen (demo)",
-        unique_id="smart-kitchen-demo:user-demo",
-        data={
-            "url": old_server.url,
-            "username": "demo",
-            "password": password,
-            "verify_ssl": True,
-        },
-    )
+def entry_url(old_server: OldServer) -> str:
+    """Point the entry at the older server."""
+    return old_server.url
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
