@@ -10,7 +10,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Appliance, ApplianceStatus, DeviceType
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
-from .device_sync import device_info
 from .entity import SmartKitchenEntity
 from .helpers import async_add_appliance_entities
 from .identity import entity_unique_id
@@ -44,9 +43,7 @@ class SmartKitchenApplianceEntity(SmartKitchenEntity):
         self._attr_unique_id = entity_unique_id(
             server_id, appliance.id, description.key
         )
-        self._attr_device_info = device_info(
-            server_id, coordinator.hub_device_id, appliance
-        )
+        self.device_entry = coordinator.device_entries[appliance.id]
 
     @property
     def status(self) -> ApplianceStatus | None:

@@ -9,7 +9,6 @@ from homeassistant.helpers.entity import EntityDescription
 from .api import Appliance
 from .compartment import Compartment, CompartmentKey
 from .coordinator import SmartKitchenCoordinator
-from .device_sync import device_info
 from .identity import entity_unique_id
 from .names import MAIN_COMPARTMENT, compartment_label, display_name_of
 from .state_writes import WritesOnChange
@@ -56,9 +55,7 @@ class SmartKitchenCompartmentEntity(SmartKitchenEntity):
         self._attr_unique_id = entity_unique_id(
             server_id, appliance.id, compartment, description.key
         )
-        self._attr_device_info = device_info(
-            server_id, coordinator.hub_device_id, appliance
-        )
+        self.device_entry = coordinator.device_entries[appliance.id]
         if compartment == MAIN_COMPARTMENT and description.translation_key:
             # The only compartment: "Mode", not "Main mode" (the `_main` names have no prefix).
             self._attr_translation_key = f"{description.translation_key}_main"

@@ -9,7 +9,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import ALERT_TYPES, Alert, Appliance, DeviceType
 from .const import ATTR_COMPARTMENT, ATTR_LATE, ATTR_MESSAGE
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
-from .device_sync import device_info
 from .entity import SmartKitchenEntity
 from .helpers import async_add_appliance_entities
 from .identity import entity_unique_id
@@ -59,9 +58,7 @@ class SmartKitchenAlertEntity(SmartKitchenEntity, EventEntity):
         self.entity_description = EVENTS[appliance.type]
         server_id = coordinator.server_info.server_id
         self._attr_unique_id = entity_unique_id(server_id, appliance.id, "alert")
-        self._attr_device_info = device_info(
-            server_id, coordinator.hub_device_id, appliance
-        )
+        self.device_entry = coordinator.device_entries[appliance.id]
 
     @override
     async def async_added_to_hass(self) -> None:
