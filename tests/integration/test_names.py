@@ -7,6 +7,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.smart_kitchen.names import compartment_label
 from smart_kitchen_server import DeviceConfig, ServerConfig
 from smart_kitchen_server.models import DeviceType
 
@@ -98,3 +99,15 @@ async def test_compartment_names(
         "Energy",
     }
     assert hass.states.get("select.wall_oven_mode") is not None
+
+
+async def test_compartment_names_after_a_language_change(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Names loaded at setup are kept per language; another language reads the translation cache."""
+    assert compartment_label(hass, "upper") == "Upper"
+    hass.config.language = "de"
+    # Nothing loaded for German: the names as the server sends them, until translations load.
+    assert compartment_label(hass, "upper") == "upper"
+    hass.config.language = "en"
+    assert compartment_label(hass, "upper") == "Upper"
