@@ -18,9 +18,14 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenConnection,
     Subscribed,
 )
-from custom_components.smart_kitchen.api.link import DEFAULT_HEARTBEAT, MISSED_PONGS
+from custom_components.smart_kitchen.api.link import (
+    DEFAULT_HEARTBEAT,
+    MISSED_PONGS,
+    Link,
+    LinkClosedError,
+)
 from smart_kitchen_server import SmartKitchenServer
-from tests.helpers import decided_waits
+from tests.helpers import WAIT, decided_waits
 
 from .conftest import Recorder
 from .test_client import self_signed_context
@@ -250,3 +255,24 @@ async def test_an_untrusted_certificate_is_named(
     assert (
         await SmartKitchenClient(url, session, verify_ssl=False).get_info()
     ).name == "K"
+
+
+async def test_a_link_that_died_while_nobody_read_ends_the_next_read(
+    server: SmartKitchenServer, session: aiohttp.ClientSession
+) -> None:
+    """The watchdog runs between reads too: the next read ends at once, and the socket is left alone.
+
+    Nothing reads the socket here, so the server's pongs go unseen, as on a half-open link.
+    """
+    client = SmartKitchenClient(server.url, session, username="demo", password="demo")
+    ws, _token = await client.ws_connect(autoping=False)
+    link = Link(ws, heartbeat=0.01)
+    try:
+        async with asyncio.timeout(WAIT):
+            while not link.is_dead():  # noqa: ASYNC110 - the watchdog sets no event
+                await asyncio.sleep(0.01)
+        with pytest.raises(LinkClosedError, match="half-open"):
+            await link.receive()
+    finally:
+        link.close()
+        await ws.close()

@@ -18,7 +18,7 @@ from .exceptions import (
     SmartKitchenRateLimitedError,
     SmartKitchenResponseError,
 )
-from .link import DEFAULT_HEARTBEAT, LinkClosedError, receive_frame
+from .link import DEFAULT_HEARTBEAT, Link, LinkClosedError
 from .models import (
     Alert,
     AlertCursor,
@@ -265,11 +265,12 @@ class SmartKitchenConnection:
         """Wait for `connected`, catch up, subscribe, and deliver events until the socket ends."""
         loop = asyncio.get_running_loop()
         writer: asyncio.Task[None] | None = None
+        link = Link(ws, self._heartbeat)
         try:
             try:
                 async with asyncio.timeout(self._client.request_timeout):
                     while not isinstance(
-                        event := await self._next_event(ws), Connected
+                        event := await self._next_event(link), Connected
                     ):
                         if event is not None:
                             self._dispatch(event)
@@ -290,7 +291,7 @@ class SmartKitchenConnection:
             writer = asyncio.create_task(self._send_subscriptions(ws, wanted))
             yielded_at = loop.time()
             while True:
-                if (event := await self._next_event(ws)) is not None:
+                if (event := await self._next_event(link)) is not None:
                     self._dispatch(event)
                 if loop.time() - yielded_at > YIELD_INTERVAL:
                     # Buffered frames are read without suspending: let the loop run others.
@@ -299,6 +300,7 @@ class SmartKitchenConnection:
         except LinkClosedError as err:
             return _Drop(str(err), token_rejected=err.token_rejected)
         finally:
+            link.close()
             self._subscribe_wanted = None
             self._stats.connected_since = None
             if writer is not None:
@@ -376,9 +378,9 @@ class SmartKitchenConnection:
                 self._problems.server_error(event)
         self._emit(event)
 
-    async def _next_event(self, ws: aiohttp.ClientWebSocketResponse) -> Event | None:
+    async def _next_event(self, link: Link) -> Event | None:
         """Return the next event (None for a skipped message); raise when the link ends."""
-        msg = await receive_frame(ws, self._heartbeat)
+        msg = await link.receive()
         self._stats.messages += 1
         self._last_message_time = time.time()
         if msg.type is aiohttp.WSMsgType.ERROR:
