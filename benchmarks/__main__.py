@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+from dataclasses import replace
 import json
 from pathlib import Path
 import shutil
@@ -36,6 +37,11 @@ def main() -> int:
         help="keep the work directory (logs, probe files)",
     )
     parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="experiment: freeze Home Assistant's heap (gc.freeze) after each first state",
+    )
+    parser.add_argument(
         "--render",
         action="store_true",
         help="only write latest.md again from the latest.json in --out (no measuring)",
@@ -57,7 +63,8 @@ def main() -> int:
 
     say(f"work directory {workdir}")
     try:
-        results = asyncio.run(Bench(QUICK if args.quick else FULL, workdir, say).run())
+        settings = replace(QUICK if args.quick else FULL, gc_freeze=args.gc_freeze)
+        results = asyncio.run(Bench(settings, workdir, say).run())
     except BaseException:
         say(f"failed; logs kept in {workdir}")
         raise

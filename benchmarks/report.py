@@ -149,6 +149,18 @@ def backlog(window: dict[str, Any]) -> str:
     return f"no backlog ({queue})"
 
 
+def gc_pauses(pauses: dict[str, Any] | None) -> str | None:
+    """Describe the garbage collections that held Home Assistant's loop during a window."""
+    if pauses is None:
+        return None
+    if not pauses["count"]:
+        return "none"
+    return (
+        f"{pauses['count']}, {pauses['total_ms']:.0f} ms in all, max {pauses['max_ms']:.0f} ms "
+        f"({pauses['full']} full)"
+    )
+
+
 def latency_rows(label: str, window: dict[str, Any]) -> list[str]:
     """Rows of one measured window: Home Assistant and the floor."""
     rows = []
@@ -170,6 +182,7 @@ def latency_rows(label: str, window: dict[str, Any]) -> list[str]:
                 f"{data['frames_received']}/{data['frames_sent']}"
                 if who == "floor"
                 else None,
+                gc_pauses(data.get("gc_pauses")) if who == "ha" else None,
             )
         )
     return rows
@@ -183,6 +196,8 @@ def markdown(results: dict[str, Any]) -> str:
     title = "# Smart Kitchen benchmark"
     if settings["quick"]:
         title += " (quick mode: tiny sizes, proves the code, measures nothing)"
+    if settings.get("gc_freeze"):
+        title += " — experiment: Home Assistant's heap frozen (`gc.freeze()`) after each first state"
     lines = [
         title,
         "",
@@ -206,7 +221,9 @@ def markdown(results: dict[str, Any]) -> str:
             "machine, or the floor client has read it. CPU (ms per update): the client's process time over "
             "the window / frames the server wrote to it. Server wait: how long the probe frames waited in "
             "the server for that client (publish → write, p99 ms), which grows when a client reads "
-            "slower than the server writes. Frames: read by the floor / written to it in the window."
+            "slower than the server writes. Frames: read by the floor / written to it in the window. GC "
+            "pauses: Python's garbage collections in Home Assistant that held its loop for 20 ms or "
+            "more within the window (full: of the oldest generation, which scans the whole heap)."
         ),
         "",
         row(
@@ -221,8 +238,9 @@ def markdown(results: dict[str, Any]) -> str:
             "CPU ms/update",
             "server wait p99",
             "frames read/written",
+            "GC pauses ≥ 20 ms",
         ),
-        row(*["---"] * 11),
+        row(*["---"] * 12),
     ]
     for size, data in sizes.items():
         for name in ("idle", "baseline", "stress"):

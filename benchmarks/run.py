@@ -35,6 +35,8 @@ class Settings:
     """Sizes and durations of one run."""
 
     quick: bool = False
+    # Experiment: gc.freeze() in Home Assistant after each first state (see ha_probe._freeze_gc).
+    gc_freeze: bool = False
     sizes: tuple[int, ...] = (3, 100, 1000)
     # Simulation tick of the latency steps: with every appliance busy, 1,000 appliances then make
     # about 4,300 updates per second.
@@ -249,6 +251,9 @@ class Bench:
                 await self.ha_first_state(step, "reload") for _ in range(s.warm_reloads)
             ]
 
+            if s.gc_freeze:
+                assert self.hass is not None
+                result["gc_freeze"] = await self.hass.call("freeze_gc")
             step.floor_port = (await step.floor.call("connect"))["port"]
             self.say(f"{size} appliances: latency, probes only")
             result["idle"] = await self.window(step, s.window, s.warmup / 2)
@@ -489,6 +494,7 @@ class Bench:
             for port in probe.counters_at(b["t"])
         )
         ha_latency = ha.latencies(a["t"], b["t"])
+        pauses = (await hass.call("gc_pauses", start=a["t"], end=b["t"]))["pauses"]
         third = max(1, len(ha_latency) // 3)
         changes = [c for c in published if c[0] <= halted]
         poll_bytes = [p["bytes"] for p in polls]
@@ -507,6 +513,13 @@ class Bench:
                 "max_server_queue": probe.max_queue(ha_port, a["t"], b["t"]),
                 "p50_first_third_ms": (summarize(ha_latency[:third]) or {}).get("p50"),
                 "p50_last_third_ms": (summarize(ha_latency[-third:]) or {}).get("p50"),
+                # Garbage collections that held Home Assistant's loop for 20 ms or more.
+                "gc_pauses": {
+                    "count": len(pauses),
+                    "total_ms": round(sum(ms for _, ms, _ in pauses), 1),
+                    "max_ms": max((ms for _, ms, _ in pauses), default=0.0),
+                    "full": sum(gen == 2 for _, _, gen in pauses),
+                },
             },
             "floor": {
                 "latency_ms": summarize(floor.latencies(a["t"], b["t"])),

@@ -123,6 +123,8 @@ class RemoteControl:
             "dump": self._dump,
             "entities": self._entities,
             "summary": self._summary,
+            "freeze_gc": self._freeze_gc,
+            "gc_pauses": self._gc_pauses,
         }
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -196,6 +198,26 @@ class RemoteControl:
         count, recorder.count = recorder.count, 0
         return {"events": events, "count": count, "setups": recorder.setups}
 
+    async def _gc_pauses(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Return the GC pauses (20 ms or more) that ended between `start` and `end` (monotonic)."""
+        return {
+            "pauses": [p for p in GC_PAUSES if args["start"] <= p[0] <= args["end"]]
+        }
+
+    async def _freeze_gc(self, _args: dict[str, Any]) -> dict[str, Any]:
+        """Experiment (`scripts/bench --gc-freeze`): move every object alive now out of the GC's reach.
+
+        What Home Assistant core could do once started; an integration must not touch the process's
+        collector. Later full collections then scan only what was created after this.
+        """
+        started = time.monotonic()
+        gc.collect()
+        gc.freeze()
+        return {
+            "frozen": gc.get_freeze_count(),
+            "seconds": round(time.monotonic() - started, 3),
+        }
+
     async def _entities(self, args: dict[str, Any]) -> dict[str, Any]:
         """Describe the entities of an entry."""
         return {"entities": _entities(self.hass, args["entry_id"])}
@@ -228,8 +250,12 @@ class RemoteControl:
         }
 
 
+# GC pauses of 20 ms or more: (monotonic end, milliseconds, generation), for the windows' reports.
+GC_PAUSES: list[tuple[float, float, int]] = []
+
+
 def _watch_gc() -> None:
-    """Log every garbage collection that holds Home Assistant's loop for 20 ms or more.
+    """Keep (and log) every garbage collection that holds Home Assistant's loop for 20 ms or more.
 
     A run with 1,000 appliances showed gen-2 collections of ~1.3 s (mostly Home Assistant's own
     Event/State/Context cycles left by state writes): they are the push latency's p99.
@@ -241,11 +267,13 @@ def _watch_gc() -> None:
         if phase == "start":
             started[0] = time.monotonic()
             return
-        if (took := time.monotonic() - started[0]) >= 0.02:
+        ended = time.monotonic()
+        if (took := ended - started[0]) >= 0.02:
+            GC_PAUSES.append((ended, round(took * 1000, 1), info["generation"]))
             log.warning(
                 "GC pause %.0f ms at %.3f (generation %d, %d collected)",
                 took * 1000,
-                time.monotonic(),
+                ended,
                 info["generation"],
                 info["collected"],
             )
