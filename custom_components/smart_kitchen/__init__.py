@@ -29,6 +29,7 @@ from .api import (
 from .const import DOMAIN, LOGGER
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
 from .device_sync import async_appliance_id
+from .entity_limit import async_clear_entity_limit_issue
 from .identity import is_entry_of_server
 from .issues import async_clear_protocol_issue, async_raise_protocol_issue
 from .migration import async_migrate_entry as async_migrate_entry
@@ -105,6 +106,7 @@ async def async_setup_entry(
     )
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.entity_tally.async_report(hass, entry.entry_id, coordinator.account)
     # Started after the entities exist, so the snapshot that follows the subscription lands on them.
     coordinator.async_start()
     return True
@@ -125,8 +127,9 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: SmartKitchenConfigEntry
 ) -> None:
-    """Delete what would outlive the entry: its repair issue and its stored alert cursor."""
+    """Delete what would outlive the entry: its repair issues and its stored alert cursor."""
     async_clear_protocol_issue(hass, entry)
+    async_clear_entity_limit_issue(hass, entry.entry_id)
     await AlertCursorStore(hass, entry).async_remove()
 
 

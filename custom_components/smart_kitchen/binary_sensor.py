@@ -82,7 +82,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the server connection sensor and the doors of every appliance."""
-    async_add_entities([SmartKitchenConnectivityEntity(entry.runtime_data)])
+    hub_entities = [SmartKitchenConnectivityEntity(entry.runtime_data)]
+    entry.runtime_data.entity_tally.offer(hub_entities)
+    async_add_entities(hub_entities)
     async_setup_appliance_entities(
         entry, async_add_entities, BINARY_SENSORS, SmartKitchenBinarySensorEntity
     )

@@ -33,6 +33,7 @@ from .availability import ApplianceAvailability
 from .compartment import Compartment, CompartmentKey
 from .const import DOMAIN, LOGGER
 from .device_sync import async_remove_device_entry, async_sync_devices, device_info
+from .entity_limit import EntityTally
 from .identity import account_name
 from .listeners import KeyedListeners
 
@@ -95,6 +96,8 @@ class SmartKitchenCoordinator:
         # Where alert entities listen for the alerts of their appliance.
         self.alerts = AlertRouter(hass, entry, lambda: self.connection.alert_cursor)
         self._appliance_listeners = KeyedListeners[None, [list[Appliance]]]()
+        # Whether Home Assistant added every entity the setup offered (see entity_limit).
+        self.entity_tally = EntityTally()
 
     @property
     def devices(self) -> Mapping[str, Appliance]:

@@ -101,9 +101,11 @@ def async_add_appliance_entities(
 
     @callback
     def async_add_appliances(appliances: Iterable[Appliance]) -> None:
-        async_add_entities(
+        entities = [
             entity for appliance in appliances for entity in entities_fn(appliance)
-        )
+        ]
+        coordinator.entity_tally.offer(entities)
+        async_add_entities(entities)
 
     async_add_appliances(coordinator.devices.values())
     entry.async_on_unload(

@@ -8,7 +8,12 @@ from unittest.mock import patch
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_platform,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -32,6 +37,7 @@ from .conftest import (
     connection_state,
     demo_identifier,
     release_reconnect,
+    setup_entry,
     state_of,
     wait_until_set,
 )
@@ -393,3 +399,56 @@ async def test_device_list_refresh_fails(
     assert len(attempts) == 2
     assert state_of(hass, "sensor.dishwasher_status") == "idle"
     assert state_of(hass, "binary_sensor.demo_kitchen_demo_server_connection") == "on"
+
+
+async def test_entities_beyond_home_assistants_limit(  # noqa: PLR0917 - fixtures
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    issue_registry: ir.IssueRegistry,
+    entity_registry: er.EntityRegistry,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Entities Home Assistant leaves out (its per-entry limit) are told in a repair issue.
+
+    The limit (10,000 in 2026.10) is lowered to 20 here; the demo account has more entities.
+    """
+    with patch.object(entity_platform, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 20):
+        await setup_entry(hass, mock_config_entry, stream)
+    entry_id = mock_config_entry.entry_id
+    added = len(er.async_entries_for_config_entry(entity_registry, entry_id))
+    assert added == 20
+    issue_id = f"too_many_entities_{entry_id}"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "too_many_entities"
+    assert issue.severity is ir.IssueSeverity.WARNING
+    placeholders = issue.translation_placeholders or {}
+    offered, refused = int(placeholders["offered"]), int(placeholders["refused"])
+    assert placeholders["name"] == "Demo Kitchen (demo)"
+    assert offered - refused == added
+    assert f"Home Assistant added {added} of {offered} entities" in caplog.text
+
+    # With room again (entities disabled, or a higher limit), a reload adds the rest and clears it.
+    mark = stream.mark()
+    await hass.config_entries.async_reload(entry_id)
+    await stream.wait_for_snapshot(mark)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert len(er.async_entries_for_config_entry(entity_registry, entry_id)) == offered
+
+
+async def test_entity_limit_issue_goes_with_the_entry(
+    hass: HomeAssistant,
+    stream: StreamSpy,
+    issue_registry: ir.IssueRegistry,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Removing an entry removes its repair issue about entities left out."""
+    with patch.object(entity_platform, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 20):
+        await setup_entry(hass, mock_config_entry, stream)
+    issue_id = f"too_many_entities_{mock_config_entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    await hass.config_entries.async_remove(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
