@@ -302,7 +302,8 @@ def _enum[E: StrEnum](obj: Mapping[str, Any], key: str, where: str, enum: type[E
     """Return a required field that must be one of an enum's values."""
     value = _get(obj, key, where)
     # A dict lookup: `value in enum` and `enum(value)` each cost more than the rest of a field.
-    member = _members(enum).get(value) if isinstance(value, str) else None
+    members: dict[str, E] = _members(enum)
+    member = members.get(value) if isinstance(value, str) else None
     if member is None:
         raise _malformed(f"{where}.{key}: unknown value {value!r:.80}")
     return member
