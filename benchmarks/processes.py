@@ -210,6 +210,7 @@ class HassProcess:
         for name, target in (
             ("smart_kitchen", REPO / "custom_components" / "smart_kitchen"),
             ("bench_probe", REPO / "benchmarks" / "ha_probe"),
+            ("bench_bare", REPO / "benchmarks" / "ha_bare"),
         ):
             link = components / name
             if not link.exists():

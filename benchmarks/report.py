@@ -44,7 +44,17 @@ def first_state(size: dict[str, Any] | None) -> tuple[str, str]:
         return NONE, NONE
     warm = [w["ms"] for w in size["ha_first_state_warm"] if w["ms"] is not None]
     ha = f"cold {ms(get(size, 'ha_first_state_cold', 'ms'), 0)}, warm {ms(min(warm), 0) if warm else NONE}"
+    if bare := bare_first_state(size):
+        ha += f" (bare entities: {bare})"
     return ha, ms(get(size, "floor_first_state_ms", "p50"), 1)
+
+
+def bare_first_state(size: dict[str, Any]) -> str | None:
+    """Describe Home Assistant's own floor: cold and best warm of the bare entities, if measured."""
+    if (bare := size.get("ha_bare_first_state")) is None:
+        return None
+    warm = min(bare["warm_ms"], default=None)
+    return f"cold {ms(bare['cold_ms'], 0)}, warm {ms(warm, 0)}"
 
 
 def headline(results: dict[str, Any]) -> list[str]:
@@ -252,7 +262,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         (
             "First state: entry setup start → every entity has a state and the snapshot has been applied "
-            "(cold: a new entry; warm: a reload). Polling: `GET /api/devices` every "
+            "(cold: a new entry; warm: a reload). Bare entities: Home Assistant alone, adding as many "
+            "do-nothing entities per platform on as many devices (benchmarks/ha_bare), in the same "
+            "process: what any integration pays for that many entities. Polling: `GET /api/devices` every "
             f"{settings['poll_interval']:g} s during the probes-only window; staleness is change → first "
             "poll that shows it."
         ),
@@ -262,13 +274,14 @@ def markdown(results: dict[str, Any]) -> str:
             "entities",
             "HA cold",
             "HA warm",
+            "bare entities (HA alone)",
             "floor p50",
             "poll staleness p50 / p99",
             "changes no poll saw",
             "poll bytes/hour",
             "push bytes/hour (floor, idle)",
         ),
-        row(*["---"] * 9),
+        row(*["---"] * 10),
     ]
     for size, data in sizes.items():
         cold = data["ha_first_state_cold"]
@@ -279,6 +292,7 @@ def markdown(results: dict[str, Any]) -> str:
                 cold["entities"],
                 ms(cold["ms"], 0),
                 ", ".join(ms(w["ms"], 0) for w in data["ha_first_state_warm"]),
+                bare_first_state(data),
                 ms(get(data, "floor_first_state_ms", "p50"), 1),
                 p50_p99(poll.get("staleness")),
                 f"{poll.get('never_seen')} of {poll.get('changes')}",

@@ -6,6 +6,7 @@ poller, and for the scale steps a crowd of WebSocket clients. All stamps are CLO
 """
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from itertools import pairwise
@@ -250,6 +251,7 @@ class Bench:
             result["ha_first_state_warm"] = [
                 await self.ha_first_state(step, "reload") for _ in range(s.warm_reloads)
             ]
+            result["ha_bare_first_state"] = await self.bare_first_state(step)
 
             if s.gc_freeze:
                 assert self.hass is not None
@@ -376,6 +378,20 @@ class Bench:
             else round(measured["written"] * 1000, 1),
             "entities": len(step.entities),
         }
+
+    async def bare_first_state(self, step: Size) -> dict[str, Any]:
+        """Home Assistant's own floor: as many do-nothing entities per platform as the entry added."""
+        assert self.hass is not None
+        assert step.entities is not None
+        per_platform = Counter(entity["domain"] for entity in step.entities)
+        self.say(f"{len(step.kitchen.appliances)} appliances: bare entities")
+        result: dict[str, Any] = await self.hass.call(
+            "bare",
+            appliances=len(step.kitchen.appliances),
+            entities=dict(per_platform),
+            reloads=self.settings.warm_reloads,
+        )
+        return result
 
     async def _describe(self, step: Size) -> None:
         """Learn the entry's entities: the probe doors and the connection sensor."""

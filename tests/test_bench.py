@@ -340,9 +340,20 @@ def test_probe_log_reads_what_the_server_wrote(tmp_path: Path) -> None:
 
 
 def test_quick_bench_runs_every_step(tmp_path: Path) -> None:
-    """`python -m benchmarks --quick`: every step runs and its bookkeeping adds up (no timings checked)."""
+    """`python -m benchmarks --quick`: every step runs and its bookkeeping adds up (no timings checked).
+
+    With the `--gc-freeze` experiment too, so that its code path cannot rot either.
+    """
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--gc-freeze",
+            "--out",
+            str(tmp_path),
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -364,6 +375,11 @@ def test_quick_bench_runs_every_step(tmp_path: Path) -> None:
     assert size["ha_first_state_cold"]["ms"] is not None
     assert all(warm["ms"] is not None for warm in size["ha_first_state_warm"])
     assert size["floor_first_state_ms"]["n"] == 2
+    # Home Assistant's floor: as many bare entities as the entry has, each with its state.
+    bare = size["ha_bare_first_state"]
+    assert bare["entities"] == size["ha_first_state_cold"]["entities"]
+    assert len(bare["warm_ms"]) == 1
+    assert size["gc_freeze"]["frozen"] > 0
     for name in ("idle", "baseline", "stress"):
         window = size[name]
         for client in ("ha", "floor"):
@@ -372,6 +388,7 @@ def test_quick_bench_runs_every_step(tmp_path: Path) -> None:
             assert data["probes_seen"] == data["probes_written"], (name, client)
             assert data["wrong"] == 0, (name, client)
         assert window["poll"]["polls"] > 0
+        assert window["ha"]["gc_pauses"]["count"] >= window["ha"]["gc_pauses"]["full"]
     assert size["stress"]["load_requests"] > 0
     (outage,) = (
         value for value in size["reconnect"].values() if isinstance(value, dict)
@@ -383,3 +400,5 @@ def test_quick_bench_runs_every_step(tmp_path: Path) -> None:
     assert results["reconnect_spread"]["snapshot_s"]["n"] == 3
     markdown = (tmp_path / "latest.md").read_text()
     assert "## Against the floor (issue 11)" in markdown
+    assert "experiment: Home Assistant's heap frozen" in markdown
+    assert "bare entities (HA alone)" in markdown

@@ -38,6 +38,8 @@ from homeassistant.helpers.typing import ConfigType
 
 DOMAIN = "bench_probe"
 TARGET = "smart_kitchen"
+# Home Assistant's floor for adding entities (benchmarks/ha_bare).
+BARE = "bench_bare"
 
 type Command = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -125,6 +127,7 @@ class RemoteControl:
             "summary": self._summary,
             "freeze_gc": self._freeze_gc,
             "gc_pauses": self._gc_pauses,
+            "bare": self._bare,
         }
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -197,6 +200,37 @@ class RemoteControl:
         events, recorder.events = recorder.events, []
         count, recorder.count = recorder.count, 0
         return {"events": events, "count": count, "setups": recorder.setups}
+
+    async def _bare(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Home Assistant's own floor: add (cold), then reload (warm), an entry of bare entities.
+
+        `bench_bare` (benchmarks/ha_bare) makes `appliances` devices and `entities` ({platform:
+        count}) that do nothing; the entry is removed afterwards.
+        """
+        started = time.monotonic()
+        result = await self.hass.config_entries.flow.async_init(
+            BARE, context={"source": SOURCE_USER}, data=args
+        )
+        entry = result.get("result")
+        if not isinstance(entry, ConfigEntry):
+            raise TypeError(f"bench_bare made no entry: {result}")
+        cold = time.monotonic() - started
+        count = self._count_states(entry.entry_id)
+        warm = []
+        for _ in range(args["reloads"]):
+            started = time.monotonic()
+            await self.hass.config_entries.async_reload(entry.entry_id)
+            warm.append(round((time.monotonic() - started) * 1000, 1))
+        await self.hass.config_entries.async_remove(entry.entry_id)
+        return {"cold_ms": round(cold * 1000, 1), "warm_ms": warm, "entities": count}
+
+    def _count_states(self, entry_id: str) -> int:
+        """Return how many entities of an entry have a state (all of them, once set up)."""
+        registry = er.async_get(self.hass)
+        return sum(
+            self.hass.states.get(entity.entity_id) is not None
+            for entity in er.async_entries_for_config_entry(registry, entry_id)
+        )
 
     async def _gc_pauses(self, args: dict[str, Any]) -> dict[str, Any]:
         """Return the GC pauses (20 ms or more) that ended between `start` and `end` (monotonic)."""
