@@ -29,9 +29,12 @@ from .api import (
 from .const import DOMAIN, LOGGER
 from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
 from .device_sync import async_appliance_id
-from .entity_limit import async_clear_entity_limit_issue
 from .identity import is_entry_of_server
-from .issues import async_clear_protocol_issue, async_raise_protocol_issue
+from .issues import (
+    async_clear_entity_limit_issue,
+    async_clear_protocol_issue,
+    async_raise_protocol_issue,
+)
 from .migration import async_migrate_entry as async_migrate_entry
 from .names import async_load_names
 from .services import async_setup_services

@@ -8,10 +8,10 @@ entities than that: the user learns how many were left out and what to do about 
 from collections.abc import Iterable
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.entity import Entity
 
-from .const import DOMAIN, LOGGER
+from .const import LOGGER
+from .issues import async_clear_entity_limit_issue, async_raise_entity_limit_issue
 
 
 class EntityTally:
@@ -42,27 +42,4 @@ class EntityTally:
             len(offered) - refused,
             len(offered),
         )
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            _issue_id(entry_id),
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="too_many_entities",
-            translation_placeholders={
-                "name": name,
-                "offered": str(len(offered)),
-                "refused": str(refused),
-            },
-        )
-
-
-@callback
-def async_clear_entity_limit_issue(hass: HomeAssistant, entry_id: str) -> None:
-    """Remove the repair issue of an entry whose entities all fit (or that is removed)."""
-    ir.async_delete_issue(hass, DOMAIN, _issue_id(entry_id))
-
-
-def _issue_id(entry_id: str) -> str:
-    """Return the id of an entry's repair issue about entities left out."""
-    return f"too_many_entities_{entry_id}"
+        async_raise_entity_limit_issue(hass, entry_id, name, len(offered), refused)

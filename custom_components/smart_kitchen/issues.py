@@ -1,4 +1,4 @@
-"""The repair issue about a server that speaks another protocol version."""
+"""The repair issues: a server that speaks another protocol version, entities left out."""
 
 from typing import TYPE_CHECKING, NoReturn
 
@@ -36,17 +36,60 @@ def async_raise_protocol_issue(
         "protocol": str(server_info.protocol),
         "supported": str(PROTOCOL_VERSION),
     }
-    ir.async_create_issue(
+    _async_create_issue(
         hass,
-        DOMAIN,
         unsupported_protocol_issue_id(entry),
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="unsupported_protocol",
-        translation_placeholders=placeholders,
+        ir.IssueSeverity.ERROR,
+        "unsupported_protocol",
+        placeholders,
     )
     raise ConfigEntryError(
         translation_domain=DOMAIN,
         translation_key="unsupported_protocol",
+        translation_placeholders=placeholders,
+    )
+
+
+@callback
+def async_raise_entity_limit_issue(
+    hass: HomeAssistant, entry_id: str, name: str, offered: int, refused: int
+) -> None:
+    """Tell that Home Assistant left entities of an entry out (its per-entry limit)."""
+    _async_create_issue(
+        hass,
+        _entity_limit_issue_id(entry_id),
+        ir.IssueSeverity.WARNING,
+        "too_many_entities",
+        {"name": name, "offered": str(offered), "refused": str(refused)},
+    )
+
+
+@callback
+def async_clear_entity_limit_issue(hass: HomeAssistant, entry_id: str) -> None:
+    """Remove the repair issue of an entry whose entities all fit (or that is removed)."""
+    ir.async_delete_issue(hass, DOMAIN, _entity_limit_issue_id(entry_id))
+
+
+def _entity_limit_issue_id(entry_id: str) -> str:
+    """Return the id of an entry's repair issue about entities left out."""
+    return f"too_many_entities_{entry_id}"
+
+
+@callback
+def _async_create_issue(
+    hass: HomeAssistant,
+    issue_id: str,
+    severity: ir.IssueSeverity,
+    translation_key: str,
+    placeholders: dict[str, str],
+) -> None:
+    """Create (or update) a repair issue the user cannot fix from the issue itself."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=severity,
+        translation_key=translation_key,
         translation_placeholders=placeholders,
     )
