@@ -40,8 +40,8 @@ def async_raise_protocol_issue(
         hass,
         unsupported_protocol_issue_id(entry),
         ir.IssueSeverity.ERROR,
-        "unsupported_protocol",
-        placeholders,
+        translation_key="unsupported_protocol",
+        placeholders=placeholders,
     )
     raise ConfigEntryError(
         translation_domain=DOMAIN,
@@ -59,8 +59,8 @@ def async_raise_entity_limit_issue(
         hass,
         _entity_limit_issue_id(entry_id),
         ir.IssueSeverity.WARNING,
-        "too_many_entities",
-        {"name": name, "offered": str(offered), "refused": str(refused)},
+        translation_key="too_many_entities",
+        placeholders={"name": name, "offered": str(offered), "refused": str(refused)},
     )
 
 
@@ -80,6 +80,7 @@ def _async_create_issue(
     hass: HomeAssistant,
     issue_id: str,
     severity: ir.IssueSeverity,
+    *,
     translation_key: str,
     placeholders: dict[str, str],
 ) -> None:
