@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+import gc
 import logging
 from pathlib import Path
 from typing import Any
@@ -276,3 +277,29 @@ async def test_a_link_that_died_while_nobody_read_ends_the_next_read(
     finally:
         link.close()
         await ws.close()
+
+
+async def test_a_ping_that_cannot_be_sent_is_no_error(
+    server: SmartKitchenServer, session: aiohttp.ClientSession
+) -> None:
+    """The watchdog's ping on a socket that is closing fails quietly: the read sees the closure."""
+    errors: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    try:
+        client = SmartKitchenClient(
+            server.url, session, username="demo", password="demo"
+        )
+        ws, _token = await client.ws_connect(autoping=False)
+        link = Link(ws, heartbeat=0.01)
+        await ws.close()
+        async with asyncio.timeout(WAIT):
+            while not link.is_dead():  # noqa: ASYNC110 - the watchdog sets no event
+                await asyncio.sleep(0.01)
+        link.close()
+        # An exception nobody retrieved is reported when its task is collected.
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(None)
+    assert not errors

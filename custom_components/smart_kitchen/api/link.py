@@ -1,9 +1,12 @@
 """One WebSocket link: its frames, its heartbeat, and how it ends."""
 
 import asyncio
+import logging
 from typing import Any
 
 import aiohttp
+
+_LOGGER = logging.getLogger(__name__)
 
 # A LAN server answers a ping within milliseconds: ping after 4 s of silence, and give up after two
 # unanswered pings, so a half-open link is noticed within 3 x 4 = 12 s.
@@ -71,9 +74,15 @@ class Link:
                 self._reader.cancel()
             return
         self._unanswered_pings += 1
-        # A ping that cannot be sent shows as a closed socket to the read.
-        self._pinging = self._loop.create_task(self._ws.ping())
+        self._pinging = self._loop.create_task(self._ping())
         self._watchdog = self._loop.call_at(now + self._heartbeat, self._check)
+
+    async def _ping(self) -> None:
+        """Send a ping; one that cannot be sent is left to the read, which sees the socket close."""
+        try:
+            await self._ws.ping()
+        except (aiohttp.ClientError, ConnectionError) as err:
+            _LOGGER.debug("Could not send a ping: %s", err)
 
     async def receive(self) -> aiohttp.WSMessage:
         """Return the next data frame, answering pings; raise LinkClosedError when the link ends."""
