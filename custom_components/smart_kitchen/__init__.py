@@ -102,10 +102,17 @@ async def async_setup_entry(
             translation_placeholders={"name": server_info.name},
         )
 
-    cursor = await AlertCursorStore(hass, entry).async_load()
+    alert_store = AlertCursorStore(hass, entry)
+    cursor = await alert_store.async_load()
     await async_load_names(hass)
     coordinator = SmartKitchenCoordinator(
-        hass, entry, client, server_info, devices, alert_cursor=cursor
+        hass,
+        entry,
+        client,
+        server_info,
+        devices,
+        alert_cursor=cursor,
+        alert_store=alert_store,
     )
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -27,14 +27,18 @@ class AlertRouter:
         self,
         hass: HomeAssistant,
         entry: SmartKitchenConfigEntry,
+        store: AlertCursorStore,
         cursor: Callable[[], AlertCursor | None],
     ) -> None:
-        """Route the alerts of an entry; `cursor` reads where the connection's stream stands."""
+        """Route the alerts of an entry; `cursor` reads where the connection's stream stands.
+
+        `store` is the one the entry's setup read the cursor from; it saves it here.
+        """
         self._hass = hass
         self._entry = entry
         self._cursor = cursor
         self._listeners = KeyedListeners[str, [Alert, bool]]()
-        self._store = AlertCursorStore(hass, entry)
+        self._store = store
 
     @callback
     def async_add_listener(

@@ -10,6 +10,7 @@ from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
+from .alert_cursor import AlertCursorStore
 from .alert_router import AlertRouter
 from .api import (
     Alert,
@@ -58,8 +59,12 @@ class SmartKitchenCoordinator:
         devices: list[Device],
         *,
         alert_cursor: AlertCursor | None,
+        alert_store: AlertCursorStore,
     ) -> None:
-        """Take over a logged-in client and the appliances it listed; nothing runs yet."""
+        """Take over a logged-in client and the appliances it listed; nothing runs yet.
+
+        `alert_cursor` is where the alert stream stood (read from `alert_store`, which keeps it).
+        """
         self.hass = hass
         self.config_entry = entry
         self.client = client
@@ -94,7 +99,9 @@ class SmartKitchenCoordinator:
             hass, self.compartments, self.account, self._listeners.async_call_all
         )
         # Where alert entities listen for the alerts of their appliance.
-        self.alerts = AlertRouter(hass, entry, lambda: self.connection.alert_cursor)
+        self.alerts = AlertRouter(
+            hass, entry, alert_store, lambda: self.connection.alert_cursor
+        )
         self._appliance_listeners = KeyedListeners[None, [list[Appliance]]]()
         # Whether Home Assistant added every entity the setup offered (see entity_limit).
         self.entity_tally = EntityTally()
