@@ -1,8 +1,9 @@
 """Keep the device registry in step with the server: its hub, and the appliances it lists."""
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, cast
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -107,3 +108,33 @@ def async_appliance_id(
         if domain == DOMAIN and identifier.startswith(prefix):
             return identifier.removeprefix(prefix)
     return None
+
+
+class DeviceLookup(NamedTuple):
+    """What stands behind a device id: each part None where the lookup stopped."""
+
+    # None: no such device.
+    device_entry: dr.DeviceEntry | None
+    # None: the device is not Smart Kitchen's.
+    entry: SmartKitchenConfigEntry | None
+    # None: the entry is not loaded, the device is the hub, or the appliance is gone.
+    appliance: Appliance | None
+
+
+@callback
+def async_lookup_appliance(hass: HomeAssistant, device_id: str) -> DeviceLookup:
+    """Return the device, its Smart Kitchen entry and, if that entry is loaded, its appliance."""
+    device_entry = dr.async_get(hass).async_get(device_id, include_child_devices=False)
+    if device_entry is None:
+        return DeviceLookup(None, None, None)
+    entry = hass.config_entries.async_get_entry(device_entry.config_entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        return DeviceLookup(device_entry, None, None)
+    entry = cast("SmartKitchenConfigEntry", entry)
+    if entry.state is not ConfigEntryState.LOADED or (
+        (appliance_id := async_appliance_id(entry, device_entry)) is None
+    ):
+        return DeviceLookup(device_entry, entry, None)
+    return DeviceLookup(
+        device_entry, entry, entry.runtime_data.devices.get(appliance_id)
+    )

@@ -1,10 +1,9 @@
 """Device triggers: an appliance's alerts in the automation editor ("Fridge door left open")."""
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from homeassistant.components.device_automation import DEVICE_TRIGGER_BASE_SCHEMA
 from homeassistant.components.homeassistant.triggers import event as event_trigger
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     CONF_DEVICE_ID,
     CONF_DOMAIN,
@@ -13,12 +12,11 @@ from homeassistant.const import (
     CONF_TYPE,
 )
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 import probatio
 
-from .api import ALERT_TYPES, Alert, Appliance
+from .api import ALERT_TYPES, Alert
 from .const import (
     ATTR_COMPARTMENT,
     ATTR_LATE,
@@ -26,7 +24,7 @@ from .const import (
     DOMAIN,
     EVENT_SMART_KITCHEN,
 )
-from .device_sync import async_appliance_id, async_device_entry
+from .device_sync import async_device_entry, async_lookup_appliance
 
 if TYPE_CHECKING:
     from .coordinator import SmartKitchenConfigEntry
@@ -65,33 +63,11 @@ def async_fire_alert_event(
     )
 
 
-@callback
-def _async_appliance(hass: HomeAssistant, device_id: str) -> Appliance | None:
-    """Return the appliance behind a device of a loaded Smart Kitchen entry."""
-    if (
-        device_entry := dr.async_get(hass).async_get(
-            device_id, include_child_devices=False
-        )
-    ) is None:
-        return None
-    entry = hass.config_entries.async_get_entry(device_entry.config_entry_id)
-    if (
-        entry is None
-        or entry.domain != DOMAIN
-        or entry.state is not ConfigEntryState.LOADED
-    ):
-        return None
-    entry = cast("SmartKitchenConfigEntry", entry)
-    if (appliance_id := async_appliance_id(entry, device_entry)) is None:
-        return None
-    return entry.runtime_data.devices.get(appliance_id)
-
-
 async def async_get_triggers(
     hass: HomeAssistant, device_id: str
 ) -> list[dict[str, str]]:
     """List a trigger per alert type and compartment of an appliance."""
-    if (device := _async_appliance(hass, device_id)) is None:
+    if (device := async_lookup_appliance(hass, device_id).appliance) is None:
         return []
     triggers = []
     for alert_type in ALERT_TYPES[device.type]:

@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import math
-from typing import Any, cast
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import probatio
 
@@ -21,8 +21,8 @@ from .api import (
     DishwasherProgram,
 )
 from .const import DOMAIN
-from .coordinator import SmartKitchenConfigEntry, SmartKitchenCoordinator
-from .device_sync import async_appliance_id
+from .coordinator import SmartKitchenCoordinator
+from .device_sync import async_lookup_appliance
 from .helpers import smart_kitchen_command
 
 SERVICE_START_PROGRAM = "start_program"
@@ -73,27 +73,17 @@ def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
 @callback
 def _async_dishwasher(hass: HomeAssistant, device_id: str) -> _Dishwasher:
     """Return the dishwasher behind a device of a loaded entry, or raise what is wrong."""
-    if (
-        device_entry := dr.async_get(hass).async_get(
-            device_id, include_child_devices=False
-        )
-    ) is None:
+    device_entry, entry, appliance = async_lookup_appliance(hass, device_id)
+    if device_entry is None:
         raise _invalid("device_not_found", device_id=device_id)
-    for entry_id in device_entry.config_entries:
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN:
-            continue
-        if entry.state is not ConfigEntryState.LOADED:
-            raise _invalid("entry_not_loaded", title=entry.title)
-        entry = cast("SmartKitchenConfigEntry", entry)
-        coordinator = entry.runtime_data
-        if (appliance_id := async_appliance_id(entry, device_entry)) and (
-            appliance := coordinator.devices.get(appliance_id)
-        ):
-            if appliance.type is not DeviceType.DISHWASHER:
-                raise _invalid("not_a_dishwasher", name=appliance.name)
-            return _Dishwasher(hass, coordinator, appliance.id)
-    raise _invalid("not_a_dishwasher", name=device_entry.name or device_id)
+    if entry is not None and entry.state is not ConfigEntryState.LOADED:
+        raise _invalid("entry_not_loaded", title=entry.title)
+    if appliance is None:
+        raise _invalid("not_a_dishwasher", name=device_entry.name or device_id)
+    if appliance.type is not DeviceType.DISHWASHER:
+        raise _invalid("not_a_dishwasher", name=appliance.name)
+    assert entry is not None  # an appliance comes with its entry
+    return _Dishwasher(hass, entry.runtime_data, appliance.id)
 
 
 def _delay_minutes(start_in: timedelta) -> int:
