@@ -23,6 +23,7 @@ from .api import (
     FridgeState,
     OvenMode,
     OvenState,
+    SetpointRange,
     setpoint_range,
 )
 from .compartment import Compartment
@@ -42,6 +43,8 @@ class SmartKitchenNumberEntityDescription[S: ApplianceState](
 
     value_fn: Callable[[Compartment[S]], float | None]
     set_fn: Callable[[SmartKitchenCompartmentEntity, float], Awaitable[Any]]
+    # The range a compartment accepts, where it is the appliance's (else the description's own).
+    range_fn: Callable[[Appliance, str | None], SetpointRange | None] | None = None
 
 
 # Like an oven's knob, a target set while the oven is off starts it in this mode.
@@ -72,6 +75,13 @@ def _fridge_target(compartment: Compartment[FridgeState]) -> float:
     return compartment.state.target_temperature
 
 
+def _setpoint_range(
+    appliance: Appliance, compartment: str | None
+) -> SetpointRange | None:
+    """Return the targets a compartment accepts (None: it has no target temperature)."""
+    return setpoint_range(appliance.type, compartment)
+
+
 def _target_temperature[S: ApplianceState](
     value_fn: Callable[[Compartment[S]], float | None],
     set_fn: Callable[[SmartKitchenCompartmentEntity, float], Awaitable[Any]],
@@ -84,8 +94,9 @@ def _target_temperature[S: ApplianceState](
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         # Only compartments with a setpoint range (ovens, fridge and freezer) have a target.
         exists_fn=lambda appliance, compartment: (
-            setpoint_range(appliance.type, compartment) is not None
+            _setpoint_range(appliance, compartment) is not None
         ),
+        range_fn=_setpoint_range,
         value_fn=value_fn,
         set_fn=set_fn,
     )
@@ -134,8 +145,8 @@ class SmartKitchenNumberEntity(SmartKitchenCompartmentEntity, NumberEntity):
         """Describe the setting; a target temperature takes the range the library says the compartment accepts."""
         super().__init__(coordinator, appliance, compartment, description)
         # Other numbers carry their range in their description.
-        if description.key == "target_temperature":
-            limits = setpoint_range(appliance.type, compartment)
+        if description.range_fn is not None:
+            limits = description.range_fn(appliance, compartment)
             # exists_fn lets only compartments with a setpoint range get this entity.
             assert limits is not None
             self._attr_native_min_value = limits.minimum
