@@ -165,14 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        config = load_config(args.config, args.tick, args.state_file)
-    except ConfigError as err:
-        sys.stderr.write(f"error: {err}\n")
-        return 2
-    try:
         asyncio.run(
             serve(
-                config,
+                load_config(args.config, args.tick, args.state_file),
                 host=args.host,
                 port=args.port,
                 advertise_service=args.advertise,
@@ -180,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
     except ConfigError as err:
-        # A state file that cannot be read is only found when the server is built.
+        # The config file, or a state file that cannot be read (found when the server is built).
         sys.stderr.write(f"error: {err}\n")
         return 2
     except OSError as err:

@@ -57,9 +57,9 @@ async def error_middleware(
         )
 
 
-def _closing_error(status: int, code: str, message: str) -> web.Response:
+def _closing_error(err: ApiError) -> web.Response:
     """Build an error envelope after which the connection is closed (the body was not read)."""
-    response = json_response({"error": {"code": code, "message": message}}, status)
+    response = json_response(err.as_body(), err.status, err.headers)
     response.force_close()
     return response
 
@@ -76,25 +76,25 @@ def body_middleware(max_size: int, timeout: float) -> Middleware:
         """Refuse or read the body, then run the handler."""
         too_large = f"request bodies are limited to {max_size} bytes"
         if request.content_length is not None and request.content_length > max_size:
-            return _closing_error(413, "payload_too_large", too_large)
+            return _closing_error(ApiError(413, "payload_too_large", too_large))
         if request.body_exists:
             try:
                 async with asyncio.timeout(timeout):
                     await request.read()
             except TimeoutError:
                 return _closing_error(
-                    408,
-                    "request_timeout",
-                    f"the body did not arrive within {timeout:g} s",
+                    ApiError(
+                        408,
+                        "request_timeout",
+                        f"the body did not arrive within {timeout:g} s",
+                    )
                 )
             except web.HTTPRequestEntityTooLarge:
                 # A chunked body declares no length: it is refused when it grows past the limit.
-                return _closing_error(413, "payload_too_large", too_large)
+                return _closing_error(ApiError(413, "payload_too_large", too_large))
             except web.RequestPayloadError:
                 # E.g. "Content-Encoding: gzip" on a body that is not: aiohttp would answer 500.
-                return _closing_error(
-                    400, "bad_request", "the body could not be decoded"
-                )
+                return _closing_error(bad_request("the body could not be decoded"))
             except ConnectionError:
                 # The client left mid-body: nobody is there to answer, and it is not a server error.
                 _LOGGER.debug(
