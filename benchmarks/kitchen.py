@@ -86,7 +86,7 @@ class Kitchen:
             "server_id": f"bench-{self.tag}",
             "name": "Bench Kitchen",
             "tick": tick,
-            "users": [{"username": USERNAME, "password_hash": _password_hash()}],
+            "users": [{"username": USERNAME, "password_hash": password_hash()}],
             "devices": [
                 {
                     "id": a.id,
@@ -117,6 +117,6 @@ class Kitchen:
 
 
 @cache
-def _password_hash() -> str:
+def password_hash() -> str:
     """Hash the bench password with a cheap scrypt cost: 200 clients log in during one step."""
     return hash_password(PASSWORD, n=1024)

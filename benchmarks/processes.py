@@ -77,6 +77,21 @@ class ProbeLog:
         return ports[-1] if ports else None
 
 
+async def _terminate(
+    process: asyncio.subprocess.Process | None, *, grace: float
+) -> None:
+    """Stop a process with SIGTERM (as a service stop does), and kill it after `grace` seconds."""
+    if process is None or process.returncode is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        async with asyncio.timeout(grace):
+            await process.wait()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
 def _counters(entries: list[str]) -> dict[int, tuple[int, int, int]]:
     """Parse `port:frames:bytes:queue` entries."""
     parsed = {}
@@ -162,14 +177,7 @@ class ServerProcess:
 
     async def stop(self) -> None:
         """Stop the server gracefully (SIGTERM), so its probe file is complete."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(30):
-                    await self.process.wait()
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+        await _terminate(self.process, grace=30)
         self.probe.read()
 
 
@@ -303,13 +311,6 @@ class HassProcess:
 
     async def stop(self) -> None:
         """Stop Home Assistant (SIGTERM, as on a service stop)."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(60):
-                    await self.process.wait()
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+        await _terminate(self.process, grace=60)
         if self.session is not None:
             await self.session.close()

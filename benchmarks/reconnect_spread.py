@@ -22,7 +22,7 @@ import aiohttp
 
 from . import rpc
 from .common import PASSWORD, USERNAME, free_port, now, summarize, wait_until
-from .kitchen import Kitchen
+from .kitchen import password_hash
 from .processes import ProbeLog, ServerProcess
 from .rpc import REPO
 
@@ -147,16 +147,13 @@ async def measure_spread(
     accounts = [
         [f"{USERNAME}{n}", [f"u{n}-{kind}" for kind in KINDS]] for n in range(clients)
     ]
-    password_hash = Kitchen.of_size(1, tag="spread").config(2.0)["users"][0][
-        "password_hash"
-    ]
     config.write_text(
         json.dumps(
             {
                 "server_id": "bench-spread",
                 "tick": 2.0,
                 "users": [
-                    {"username": username, "password_hash": password_hash}
+                    {"username": username, "password_hash": password_hash()}
                     for username, _ in accounts
                 ],
                 "devices": [

@@ -53,7 +53,6 @@ class Recorder:
         self.recording = False
         self.only: set[str] | None = None
         self.events: list[tuple[float, str, str | None]] = []
-        self.count = 0
         self.setups: list[tuple[float, str, str]] = []
 
     @callback
@@ -62,7 +61,6 @@ class Recorder:
         if not self.recording:
             return
         now = time.monotonic()
-        self.count += 1
         entity_id = event.data["entity_id"]
         if self.only is None or entity_id in self.only:
             new_state = event.data["new_state"]
@@ -180,7 +178,6 @@ class RemoteControl:
         """Start (or restart) recording state writes, of all entities or only the given ones."""
         recorder = self.recorder
         recorder.events = []
-        recorder.count = 0
         only = args.get("entities")
         recorder.only = None if only is None else set(only)
         recorder.recording = True
@@ -198,8 +195,7 @@ class RemoteControl:
         if args.get("stop"):
             recorder.recording = False
         events, recorder.events = recorder.events, []
-        count, recorder.count = recorder.count, 0
-        return {"events": events, "count": count, "setups": recorder.setups}
+        return {"events": events, "setups": recorder.setups}
 
     async def _bare(self, args: dict[str, Any]) -> dict[str, Any]:
         """Home Assistant's own floor: add (cold), then reload (warm), an entry of bare entities.
@@ -262,19 +258,18 @@ class RemoteControl:
         A state restored by Home Assistant (written while the entry was unloaded) counts as no state.
         """
         described = _entities(self.hass, args["entry_id"])
-        absent = unavailable = 0
-        unavailable_ids = []
+        absent = 0
+        unavailable = []
         for entity in described:
             state = self.hass.states.get(entity["entity_id"])
             if state is None or state.attributes.get(ATTR_RESTORED):
                 absent += 1
             elif state.state == STATE_UNAVAILABLE:
-                unavailable += 1
-                unavailable_ids.append(entity["entity_id"])
+                unavailable.append(entity["entity_id"])
         return {
             "total": len(described),
             "absent": absent,
-            "unavailable": unavailable_ids,
+            "unavailable": unavailable,
             "watch": {
                 entity_id: (
                     state.state if (state := self.hass.states.get(entity_id)) else None
