@@ -60,10 +60,7 @@ class Floor:
         for _ in range(repeat):
             start = now()
             ws, snapshot = await self._open()
-            updates = 0
-            while updates < snapshot:
-                message = orjson.loads((await ws.receive()).data)
-                updates += message["type"] == "device_update"
+            await _read_snapshot(ws, snapshot)
             durations.append(now() - start)
             await ws.close()
         return {"durations": durations}
@@ -72,10 +69,7 @@ class Floor:
         """Open the long-lived socket, read its snapshot, then read on; return the local port."""
         self.ws, snapshot = await self._open()
         # The snapshot holds the probe appliances too, but those are no probe frames.
-        updates = 0
-        while updates < snapshot:
-            message = orjson.loads((await self.ws.receive()).data)
-            updates += message["type"] == "device_update"
+        await _read_snapshot(self.ws, snapshot)
         self.reader = asyncio.create_task(self._read(self.ws))
         sockname = self.ws.get_extra_info("sockname")
         return {"port": sockname[1]}
@@ -154,6 +148,14 @@ class Floor:
         await self.disconnect()
         await self.session.close()
         return {}
+
+
+async def _read_snapshot(ws: aiohttp.ClientWebSocketResponse, snapshot: int) -> None:
+    """Read frames until the snapshot's `snapshot` device updates have all arrived."""
+    updates = 0
+    while updates < snapshot:
+        message = orjson.loads((await ws.receive()).data)
+        updates += message["type"] == "device_update"
 
 
 def main() -> None:
