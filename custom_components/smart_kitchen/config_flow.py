@@ -29,7 +29,7 @@ from .api import (
 from .const import DOMAIN, LOGGER
 from .coordinator import SmartKitchenConfigEntry
 from .discovery import async_follow, async_is_current, discovered_url
-from .identity import async_entries_of_server, entry_unique_id
+from .identity import account_name, async_entries_of_server, entry_unique_id
 
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 USERNAME_SELECTOR = TextSelector(
@@ -256,7 +256,7 @@ class SmartKitchenConfigFlow(ConfigFlow, domain=DOMAIN):
         # Adding a known account again updates where and how to reach it.
         self._abort_if_unique_id_configured(updates=data)
         return self.async_create_entry(
-            title=f"{info.name} ({data[CONF_USERNAME]})", data=data
+            title=account_name(info.name, data[CONF_USERNAME]), data=data
         )
 
     async def _async_update_account(

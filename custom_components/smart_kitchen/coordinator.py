@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.const import CONF_USERNAME, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
@@ -69,7 +69,7 @@ class SmartKitchenCoordinator:
         self.config_entry = entry
         self.client = client
         self.server_info = server_info
-        self.account = account_name(server_info.name, entry)
+        self.account = account_name(server_info.name, entry.data[CONF_USERNAME])
         self.compartments: dict[CompartmentKey, Compartment[Any]] = {}
         # Keyed by compartment, or by appliance id for what is about a whole appliance; the key None
         # is for listeners of the connection itself.
@@ -89,7 +89,9 @@ class SmartKitchenCoordinator:
             appliances=[device.appliance for device in devices],
             alert_cursor=alert_cursor,
         )
-        self.hub_device_id = async_sync_devices(hass, entry, server_info, devices)
+        self.hub_device_id = async_sync_devices(
+            hass, entry, server_info, self.account, devices
+        )
         # The device of each appliance, registered once; its entities attach to it.
         self.device_entries: dict[str, dr.DeviceEntry] = {}
         for device in devices:

@@ -10,7 +10,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 
 from .api import Appliance, ServerInfo
 from .const import DOMAIN, MANUFACTURER
-from .identity import account_name, appliance_identifier, entry_server_id
+from .identity import appliance_identifier, entry_server_id
 
 if TYPE_CHECKING:
     from .coordinator import SmartKitchenConfigEntry
@@ -21,17 +21,21 @@ def async_sync_devices(
     hass: HomeAssistant,
     entry: SmartKitchenConfigEntry,
     server_info: ServerInfo,
+    account: str,
     appliances: Iterable[Appliance],
 ) -> str:
-    """Register the hub, remove the devices of appliances gone; return the hub's device id."""
-    hub_device_id = async_register_hub(hass, entry, server_info)
+    """Register the hub (named `account`), remove the devices of appliances gone; return its id."""
+    hub_device_id = async_register_hub(hass, entry, server_info, account)
     async_remove_stale_devices(hass, entry, (appliance.id for appliance in appliances))
     return hub_device_id
 
 
 @callback
 def async_register_hub(
-    hass: HomeAssistant, entry: SmartKitchenConfigEntry, server_info: ServerInfo
+    hass: HomeAssistant,
+    entry: SmartKitchenConfigEntry,
+    server_info: ServerInfo,
+    account: str,
 ) -> str:
     """Register the server as the hub the appliances are connected through; return its device id."""
     return (
@@ -42,7 +46,7 @@ def async_register_hub(
             manufacturer=MANUFACTURER,
             model="Appliance server",
             # Two accounts on one server each have a hub; the name says whose it is.
-            name=account_name(server_info.name, entry),
+            name=account,
             sw_version=server_info.version,
         )
         .id

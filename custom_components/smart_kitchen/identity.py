@@ -7,7 +7,6 @@ the id of its server (`smart-kitchen-demo:oven-1`); two servers with an `oven-1`
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_USERNAME
 from homeassistant.core import HomeAssistant, callback
 
 from .const import DOMAIN
@@ -31,9 +30,9 @@ def is_entry_of_server(entry: ConfigEntry, server_id: str) -> bool:
     return (entry.unique_id or "").startswith(f"{server_id}:")
 
 
-def account_name(server_name: str, entry: ConfigEntry) -> str:
-    """Return how an entry's account is named in devices and logs: "Demo Kitchen (alice)"."""
-    return f"{server_name} ({entry.data[CONF_USERNAME]})"
+def account_name(server_name: str, username: str) -> str:
+    """Return how an account is named in entry titles, devices and logs: "Demo Kitchen (alice)"."""
+    return f"{server_name} ({username})"
 
 
 def appliance_identifier(server_id: str, device_id: str) -> str:
