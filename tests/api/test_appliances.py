@@ -1,7 +1,6 @@
 """The connection owns the appliance list: loaded when needed, caught up after every reconnect."""
 
 import asyncio
-from collections.abc import Sequence
 import logging
 
 import aiohttp
@@ -17,24 +16,13 @@ from custom_components.smart_kitchen.api import (
     DeviceStatus,
     DeviceType,
     DeviceUpdate,
-    Event,
     ServerError,
     Subscribed,
 )
 from smart_kitchen_server import SmartKitchenServer
 from tests.kitchen import Kitchen
 
-from .conftest import DEMO, WAIT, Recorder, StartConnection, TcpProxy
-
-
-def since(recorder: Recorder, index: int) -> list[Event]:
-    """Return the events recorded from position `index` on."""
-    return recorder.events[index:]
-
-
-def of[T](events: Sequence[Event], event_type: type[T]) -> list[T]:
-    """Return the events of one type."""
-    return [event for event in events if isinstance(event, event_type)]
+from .conftest import DEMO, WAIT, StartConnection, TcpProxy
 
 
 async def test_first_connect_loads_the_list(
@@ -93,41 +81,39 @@ async def test_reconnect_reports_what_changed_while_down(
     await recorder.wait_for_state(ConnectionState.DISCONNECTED)
     second = await demo_client.add_device(DeviceType.DISHWASHER, "Second Dishwasher")
     await demo_client.remove_device("fridge-1")
-    mark = len(recorder.events)
+    mark = recorder.mark()
     proxy.release()
     await recorder.wait_until(
         lambda: (
             (second.id, None)
-            in [
-                (e.device_id, e.compartment)
-                for e in of(since(recorder, mark), DeviceUpdate)
-            ]
+            in [(e.device_id, e.compartment) for e in recorder.of(DeviceUpdate, mark)]
         )
     )
     # A command after the snapshot arrives after anything the reconnect caused.
     await demo_client.send_command("oven-1", "set_mode", "upper", mode="bake")
     await recorder.wait_until(
         lambda: (
-            of(since(recorder, mark), DeviceUpdate)[-1].device_id == "oven-1"
-            and len(of(since(recorder, mark), DeviceUpdate)) == 5
+            recorder.of(DeviceUpdate, mark)[-1].device_id == "oven-1"
+            and len(recorder.of(DeviceUpdate, mark)) == 5
         )
     )
 
-    after = since(recorder, mark)
-    assert of(after, DeviceRemoved) == [DeviceRemoved(device_id="fridge-1")]
-    assert [event.device.appliance for event in of(after, DeviceAdded)] == [
+    assert recorder.of(DeviceRemoved, mark) == [DeviceRemoved(device_id="fridge-1")]
+    assert [event.device.appliance for event in recorder.of(DeviceAdded, mark)] == [
         second.appliance
     ]
     # Announced before the stream is reported connected again.
-    kinds = [type(event) for event in after]
+    kinds = [type(event) for event in recorder.events[mark:]]
     assert kinds.index(DeviceAdded) < kinds.index(Connected)
     assert kinds.index(DeviceRemoved) < kinds.index(Connected)
-    (subscribed,) = of(after, Subscribed)
+    (subscribed,) = recorder.of(Subscribed, mark)
     assert set(subscribed.device_ids) == {"oven-1", "dishwasher-1", second.id}
     assert connection.device_ids == subscribed.device_ids
     assert set(connection.appliances) == {"oven-1", "dishwasher-1", second.id}
-    assert "fridge-1" not in [event.device_id for event in of(after, DeviceUpdate)]
-    assert of(after, ServerError) == []
+    assert "fridge-1" not in [
+        event.device_id for event in recorder.of(DeviceUpdate, mark)
+    ]
+    assert recorder.of(ServerError, mark) == []
     assert server.subscriber_count(second.id) == 1
     assert connection.stats.reconnects == 1
 
@@ -172,31 +158,27 @@ async def test_changes_while_the_list_loads(
     )
     connection, recorder = running.connection, running.recorder
     await recorder.wait_for_updates(5)
-    mark = len(recorder.events)
+    mark = recorder.mark()
     proxy.cut()
     await recorder.wait_until(lambda: added)
     (second,) = added
     await recorder.wait_until(
         lambda: (
             (second.id, None)
-            in [
-                (e.device_id, e.compartment)
-                for e in of(since(recorder, mark), DeviceUpdate)
-            ]
+            in [(e.device_id, e.compartment) for e in recorder.of(DeviceUpdate, mark)]
             and set(connection.appliances) == {"oven-1", "dishwasher-1", second.id}
         )
     )
     async with asyncio.timeout(WAIT):
         await server.wait_until(lambda: server.subscriber_count(second.id) == 1)
 
-    after = since(recorder, mark)
-    assert [event.device.id for event in of(after, DeviceAdded)] == [second.id]
-    assert of(after, DeviceRemoved) == [DeviceRemoved(device_id="fridge-1")]
+    assert [event.device.id for event in recorder.of(DeviceAdded, mark)] == [second.id]
+    assert recorder.of(DeviceRemoved, mark) == [DeviceRemoved(device_id="fridge-1")]
     assert set(connection.device_ids) == {"oven-1", "dishwasher-1", second.id}
     assert connection.state is ConnectionState.CONNECTED
     if moment == "before":
         # The list was current: one subscribe, and the socket's repeats were dropped silently.
-        assert len(of(after, Subscribed)) == 1
+        assert len(recorder.of(Subscribed, mark)) == 1
         assert connection.stats.malformed_messages == 0
 
 

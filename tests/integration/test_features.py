@@ -5,11 +5,6 @@ import logging
 from typing import Any
 
 from homeassistant.components import automation
-from homeassistant.components.number import (
-    ATTR_VALUE,
-    DOMAIN as NUMBER_DOMAIN,
-    SERVICE_SET_VALUE,
-)
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -35,6 +30,7 @@ from .conftest import (
     setup_entry,
     state_of,
 )
+from .test_commands import set_value
 from .test_translations import EN
 
 OVEN_ENERGY = "sensor.double_oven_energy"
@@ -270,16 +266,6 @@ async def test_super_cool_and_super_freeze(
     assert state_of(hass, SUPER_FREEZE) == "on"
 
 
-async def set_number(hass: HomeAssistant, entity_id: str, value: float) -> None:
-    """Set a number."""
-    await hass.services.async_call(
-        NUMBER_DOMAIN,
-        SERVICE_SET_VALUE,
-        {ATTR_ENTITY_ID: entity_id, ATTR_VALUE: value},
-        blocking=True,
-    )
-
-
 async def test_oven_cook_timer(
     hass: HomeAssistant,
     *,
@@ -319,14 +305,14 @@ async def test_oven_cook_timer(
     assert state_of(hass, TIMER_REMAINING) == "unknown"
     # A timer never turns an oven on.
     with pytest.raises(ServiceValidationError):
-        await set_number(hass, COOK_TIMER, 10)
+        await set_value(hass, COOK_TIMER, 10)
 
     await stream.update_after(
         kitchen.send_command("oven-1", "set_mode", "upper", mode="bake"),
         "oven-1",
         "upper",
     )
-    await stream.update_after(set_number(hass, COOK_TIMER, 2), "oven-1", "upper")
+    await stream.update_after(set_value(hass, COOK_TIMER, 2), "oven-1", "upper")
     assert state_of(hass, COOK_TIMER) == "2"
     assert state_of(hass, TIMER_REMAINING) == "2"
 
@@ -361,13 +347,13 @@ async def test_cook_timer_set_to_zero_cancels_it(
         "lower",
     )
     await stream.update_after(
-        set_number(hass, "number.double_oven_lower_cook_timer", 600),
+        set_value(hass, "number.double_oven_lower_cook_timer", 600),
         "oven-1",
         "lower",
     )
     assert state_of(hass, "number.double_oven_lower_cook_timer") == "600"
     await stream.update_after(
-        set_number(hass, "number.double_oven_lower_cook_timer", 0), "oven-1", "lower"
+        set_value(hass, "number.double_oven_lower_cook_timer", 0), "oven-1", "lower"
     )
     assert state_of(hass, "number.double_oven_lower_cook_timer") == "unknown"
     assert state_of(hass, "select.double_oven_lower_mode") == "grill"
