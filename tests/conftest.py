@@ -10,7 +10,7 @@ import pytest
 import custom_components.smart_kitchen  # noqa: F401
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 
-from .helpers import FakeClock
+from .helpers import FakeClock, TcpProxy
 
 
 @pytest.fixture
@@ -42,3 +42,12 @@ async def server(
     """Run a real Smart Kitchen server in-process on 127.0.0.1, the peer of every suite."""
     async with SmartKitchenServer(server_config, clock=server_clock) as server:
         yield server
+
+
+@pytest.fixture
+async def proxy(server: SmartKitchenServer) -> AsyncGenerator[TcpProxy]:
+    """Put a controllable TCP relay in front of the real server."""
+    proxy = TcpProxy(server.port)
+    await proxy.start()
+    yield proxy
+    await proxy.close()

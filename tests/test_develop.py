@@ -30,6 +30,7 @@ from homeassistant.util.yaml import load_yaml
 import pytest
 
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
+from tests import helpers
 
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -48,10 +49,7 @@ def sockets(socket_enabled: None) -> None:
 @pytest.fixture
 def free_port() -> int:
     """Return a port on 127.0.0.1 that nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+    return helpers.free_port()
 
 
 def stored_http(config_dir: Path) -> dict[str, Any]:

@@ -4,7 +4,6 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-import socket
 import ssl
 from typing import Any
 
@@ -31,13 +30,6 @@ DISHWASHER_IDLE: dict[str, Any] = {
     "progress": 0,
     "doorOpen": False,
 }
-
-
-def free_port() -> int:
-    """Return a port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)
@@ -169,113 +161,3 @@ async def fake_server() -> AsyncGenerator[Callable[..., Awaitable[str]]]:
     yield start
     for runner in runners:
         await runner.cleanup()
-
-
-class TcpProxy:
-    """A TCP relay in front of the real server that misbehaves like a network on request."""
-
-    def __init__(self, target_port: int) -> None:
-        """Relay to 127.0.0.1:target_port once started."""
-        self._target_port = target_port
-        self._server: asyncio.Server | None = None
-        self._open = asyncio.Event()
-        self._open.set()
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._stalled: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._refusing = False
-        self.connections = 0
-
-    async def start(self) -> None:
-        """Listen on a free port; `url` is the base URL to give the client."""
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
-
-    def hold(self) -> None:
-        """Keep new connections waiting (accepted but not relayed) until release()."""
-        self._open.clear()
-
-    def release(self) -> None:
-        """Let held and new connections through."""
-        self._open.set()
-
-    def refuse(self, refusing: bool = True) -> None:
-        """Reset new connections at once, like a server that is down (refuse(False) ends it)."""
-        self._refusing = refusing
-
-    def cut(self) -> None:
-        """Reset every relayed connection, like a network failure."""
-        for writer in list(self._writers):
-            writer.transport.abort()
-
-    def stall(self) -> None:
-        """Silently drop all further bytes of the current connections (a half-open link)."""
-        self._stalled.update(self._writers)
-
-    async def _relay(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        """Relay one client connection to the server, both ways."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        streams = [writer]
-        self._writers.add(writer)
-        try:
-            await self._open.wait()
-            if self._refusing:
-                return
-            self.connections += 1
-            upstream_reader, upstream_writer = await asyncio.open_connection(
-                "127.0.0.1", self._target_port
-            )
-            streams.append(upstream_writer)
-            self._writers.add(upstream_writer)
-            await asyncio.gather(
-                self._pump(reader, upstream_writer, writer),
-                self._pump(upstream_reader, writer, upstream_writer),
-            )
-        finally:
-            for stream in streams:
-                self._writers.discard(stream)
-                stream.transport.abort()
-            self._tasks.discard(task)
-
-    async def _pump(
-        self,
-        source: asyncio.StreamReader,
-        sink: asyncio.StreamWriter,
-        source_writer: asyncio.StreamWriter,
-    ) -> None:
-        """Copy bytes one way until EOF, dropping them once the link is stalled."""
-        try:
-            while data := await source.read(65536):
-                if source_writer in self._stalled or sink in self._stalled:
-                    continue
-                sink.write(data)
-                await sink.drain()
-        except OSError:
-            pass
-        finally:
-            sink.transport.abort()
-
-    async def close(self) -> None:
-        """Stop listening and end every relayed connection."""
-        assert self._server is not None
-        self._server.close()
-        self.release()
-        self.cut()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(set(self._tasks))
-        await self._server.wait_closed()
-
-
-@pytest.fixture
-async def proxy(server: SmartKitchenServer) -> AsyncGenerator[TcpProxy]:
-    """Put a controllable TCP relay in front of the real server."""
-    proxy = TcpProxy(server.port)
-    await proxy.start()
-    yield proxy
-    await proxy.close()

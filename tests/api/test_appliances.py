@@ -20,9 +20,10 @@ from custom_components.smart_kitchen.api import (
     Subscribed,
 )
 from smart_kitchen_server import SmartKitchenServer
+from tests.helpers import TcpProxy
 from tests.kitchen import Kitchen
 
-from .conftest import DEMO, WAIT, StartConnection, TcpProxy
+from .conftest import DEMO, WAIT, StartConnection
 
 
 async def test_first_connect_loads_the_list(

@@ -34,9 +34,10 @@ from custom_components.smart_kitchen.api import (
     SmartKitchenResponseError,
 )
 from smart_kitchen_server import SmartKitchenServer
+from tests.helpers import free_port
 from tests.kitchen import Kitchen
 
-from .conftest import DISHWASHER_IDLE, free_port
+from .conftest import DISHWASHER_IDLE
 
 type StartFake = Callable[..., Awaitable[str]]
 

@@ -33,9 +33,10 @@ from custom_components.smart_kitchen.api import (
 )
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 from smart_kitchen_server.auth import hash_password
+from tests.helpers import TcpProxy, free_port
 from tests.kitchen import Kitchen
 
-from .conftest import DEMO, WAIT, Recorder, StartConnection, TcpProxy, free_port
+from .conftest import DEMO, WAIT, Recorder, StartConnection
 
 SNAPSHOT = {
     ("oven-1", "upper"),

@@ -33,17 +33,10 @@ from custom_components.smart_kitchen.api import (
 from custom_components.smart_kitchen.api.backoff import BACKOFF_STEPS
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
 from smart_kitchen_server.auth import hash_password
-from tests.helpers import WAIT, decided_waits
+from tests.helpers import WAIT, TcpProxy, decided_waits, free_port
 from tests.kitchen import Kitchen
 
-from .conftest import (
-    DEMO,
-    DISHWASHER_IDLE,
-    Recorder,
-    StartConnection,
-    TcpProxy,
-    free_port,
-)
+from .conftest import DEMO, DISHWASHER_IDLE, Recorder, StartConnection
 
 pytestmark = pytest.mark.faults
 

@@ -36,7 +36,7 @@ from custom_components.smart_kitchen.const import (
     UNAVAILABLE_GRACE,
 )
 from smart_kitchen_server import ServerConfig, SmartKitchenServer
-from tests.api.conftest import TcpProxy
+from tests.helpers import TcpProxy
 from tests.kitchen import Kitchen
 
 from .conftest import (
@@ -59,15 +59,6 @@ HEARTBEAT = 0.05
 def server_config() -> ServerConfig:
     """Raise the door alert one tick after the door opened; the tests step the simulation."""
     return replace(ServerConfig.demo(tick=None), door_alert_ticks=1)
-
-
-@pytest.fixture
-async def proxy(server: SmartKitchenServer) -> AsyncGenerator[TcpProxy]:
-    """Put a relay that can stall, cut and refuse between Home Assistant and the server."""
-    proxy = TcpProxy(server.port)
-    await proxy.start()
-    yield proxy
-    await proxy.close()
 
 
 @pytest.fixture
