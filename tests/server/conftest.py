@@ -72,6 +72,17 @@ class WsClient:
             )
         return received + await self.receive_many(snapshot)
 
+    async def subscribe_with_status(
+        self, device_ids: list[str], snapshot: int
+    ) -> list[dict[str, Any]]:
+        """Subscribe asking for device_status; return `subscribed` (the first answer) and the snapshot."""
+        await self.send(
+            {"type": "subscribe", "deviceIds": device_ids, "deviceStatus": True}
+        )
+        subscribed = await self.receive()
+        assert subscribed["type"] == "subscribed"
+        return [subscribed, *await self.receive_many(snapshot)]
+
     async def barrier(self) -> None:
         """Prove nothing else is queued: an empty unsubscribe's answer must be the next message."""
         await self.send({"type": "unsubscribe", "deviceIds": []})

@@ -26,18 +26,6 @@ def status_of(server: SmartKitchenServer, device_id: str) -> dict[str, Any]:
     return status
 
 
-async def subscribe_with_status(
-    client: WsClient, device_ids: list[str], snapshot: int
-) -> list[dict[str, Any]]:
-    """Subscribe asking for device_status; return `subscribed` and the snapshot."""
-    await client.send(
-        {"type": "subscribe", "deviceIds": device_ids, "deviceStatus": True}
-    )
-    subscribed = await client.receive()
-    assert subscribed["type"] == "subscribed"
-    return [subscribed, *await client.receive_many(snapshot)]
-
-
 async def test_device_status_in_the_device_list(
     http: ClientSession, auth: dict[str, str]
 ) -> None:
@@ -83,8 +71,8 @@ async def test_snapshot_and_changes_with_device_status(
     client: WsClient, command: Command, server: SmartKitchenServer
 ) -> None:
     """deviceStatus: true adds one device_status per device after its updates, and per tick on change."""
-    received = await subscribe_with_status(
-        client, ["oven-1", "fridge-1", "dishwasher-1"], 8
+    received = await client.subscribe_with_status(
+        ["oven-1", "fridge-1", "dishwasher-1"], 8
     )
 
     assert [(m["type"], m["deviceId"]) for m in received[1:]] == [
@@ -150,7 +138,7 @@ async def test_device_status_only_when_asked(
     await server.tick(3)
     await client.barrier()
 
-    await subscribe_with_status(client, ["fridge-1"], 3)
+    await client.subscribe_with_status(["fridge-1"], 3)
     await server.tick()
     assert (await client.receive())["type"] == "device_status"
 
@@ -168,8 +156,8 @@ async def test_device_status_only_to_subscribers_of_the_device(
     """device_status follows the subscription like device_update does."""
     fridge_client = await connect(token)
     oven_client = await connect(token)
-    await subscribe_with_status(fridge_client, ["fridge-1"], 3)
-    await subscribe_with_status(oven_client, ["oven-1"], 3)
+    await fridge_client.subscribe_with_status(["fridge-1"], 3)
+    await oven_client.subscribe_with_status(["oven-1"], 3)
 
     await server.tick()
 

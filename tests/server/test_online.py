@@ -34,16 +34,6 @@ def online(http: ClientSession, auth: dict[str, str]) -> Online:
     return _online
 
 
-async def subscribe_with_status(
-    client: WsClient, device_ids: list[str], snapshot: int
-) -> list[dict[str, Any]]:
-    """Subscribe asking for device_status; return `subscribed` and the snapshot."""
-    await client.send(
-        {"type": "subscribe", "deviceIds": device_ids, "deviceStatus": True}
-    )
-    return await client.receive_many(1 + snapshot)
-
-
 async def test_offline_appliance_sends_nothing_and_refuses_commands(
     client: WsClient,
     command: Command,
@@ -53,7 +43,7 @@ async def test_offline_appliance_sends_nothing_and_refuses_commands(
 ) -> None:
     """Offline: one device_status, then silence; commands get 409 device_offline; REST shows it."""
     await command("dishwasher-1", {"command": "start", "args": {"program": "quick"}})
-    await subscribe_with_status(client, ["dishwasher-1"], 2)
+    await client.subscribe_with_status(["dishwasher-1"], 2)
 
     device = await online("dishwasher-1", False)
 
@@ -155,7 +145,7 @@ async def test_back_online_pushes_the_fresh_state_and_held_alerts(
 ) -> None:
     """The appliance kept running; back online it sends every state, its status, then held alerts."""
     await command("dishwasher-1", {"command": "start", "args": {"program": "quick"}})
-    await subscribe_with_status(client, ["dishwasher-1"], 2)
+    await client.subscribe_with_status(["dishwasher-1"], 2)
     await online("dishwasher-1", False)
     await client.receive()
 
@@ -210,7 +200,7 @@ async def test_subscribing_to_an_offline_appliance(
     device = await door("fridge-1", "fridge", True)
     assert device["compartments"]["fridge"]["doorOpen"] is False
 
-    received = await subscribe_with_status(client, ["fridge-1"], 3)
+    received = await client.subscribe_with_status(["fridge-1"], 3)
 
     assert [m["type"] for m in received] == [
         "subscribed",
@@ -228,7 +218,7 @@ async def test_subscribing_to_an_offline_appliance(
 
 async def test_online_is_idempotent(client: WsClient, online: Online) -> None:
     """Setting the state an appliance already has changes and sends nothing."""
-    await subscribe_with_status(client, ["oven-1"], 3)
+    await client.subscribe_with_status(["oven-1"], 3)
 
     device = await online("oven-1", True)
 
